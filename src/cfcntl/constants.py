@@ -1,0 +1,142 @@
+"""Every Linux fcntl constant, valued by the C compiler reading the build's headers.
+
+The bare annotations below are the list of names cfcntl looks for: ``build_ffi.py``
+reads them from this file, asks the compiler which the headers define, and compiles
+only those into the extension.  A name the headers lacked is absent from this module
+at run time (no fallback number); :func:`has` tells which is which.
+"""
+
+from ._cfcntl import lib as _lib
+
+# fcntl commands
+F_DUPFD: int
+F_DUPFD_CLOEXEC: int
+F_GETFD: int
+F_SETFD: int
+F_GETFL: int
+F_SETFL: int
+F_GETLK: int
+F_SETLK: int
+F_SETLKW: int
+F_GETLK64: int
+F_SETLK64: int
+F_SETLKW64: int
+F_OFD_GETLK: int
+F_OFD_SETLK: int
+F_OFD_SETLKW: int
+F_GETOWN: int
+F_SETOWN: int
+F_GETOWN_EX: int
+F_SETOWN_EX: int
+F_GETSIG: int
+F_SETSIG: int
+F_GETLEASE: int
+F_SETLEASE: int
+F_NOTIFY: int
+F_GETPIPE_SZ: int
+F_SETPIPE_SZ: int
+F_ADD_SEALS: int
+F_GET_SEALS: int
+F_GET_RW_HINT: int
+F_SET_RW_HINT: int
+F_GET_FILE_RW_HINT: int
+F_SET_FILE_RW_HINT: int
+F_DUPFD_QUERY: int
+F_CREATED_QUERY: int
+
+# lock types (F_GETLK/F_SETLK) and lease types (F_SETLEASE)
+F_RDLCK: int
+F_WRLCK: int
+F_UNLCK: int
+F_EXLCK: int
+F_SHLCK: int
+
+# flock(2) operations, exported under the stdlib's names
+LOCK_SH: int
+LOCK_EX: int
+LOCK_NB: int
+LOCK_UN: int
+LOCK_MAND: int
+LOCK_READ: int
+LOCK_WRITE: int
+LOCK_RW: int
+
+# descriptor flags (F_GETFD/F_SETFD)
+FD_CLOEXEC: int
+
+# access mode and status flags (F_GETFL/F_SETFL)
+O_RDONLY: int
+O_WRONLY: int
+O_RDWR: int
+O_ACCMODE: int
+O_PATH: int
+O_APPEND: int
+O_ASYNC: int
+FASYNC: int
+O_DIRECT: int
+O_DSYNC: int
+O_SYNC: int
+O_NOATIME: int
+O_NONBLOCK: int
+O_NDELAY: int
+
+# file seals (F_ADD_SEALS/F_GET_SEALS)
+F_SEAL_SEAL: int
+F_SEAL_SHRINK: int
+F_SEAL_GROW: int
+F_SEAL_WRITE: int
+F_SEAL_FUTURE_WRITE: int
+F_SEAL_EXEC: int
+
+# directory notification events (F_NOTIFY)
+DN_ACCESS: int
+DN_MODIFY: int
+DN_CREATE: int
+DN_DELETE: int
+DN_RENAME: int
+DN_ATTRIB: int
+DN_MULTISHOT: int
+
+# owner types (F_GETOWN_EX/F_SETOWN_EX)
+F_OWNER_TID: int
+F_OWNER_PID: int
+F_OWNER_PGRP: int
+F_OWNER_GID: int
+
+# read/write life-time hints (F_GET_RW_HINT/F_SET_RW_HINT)
+RWH_WRITE_LIFE_NOT_SET: int
+RWH_WRITE_LIFE_NONE: int
+RWH_WRITE_LIFE_SHORT: int
+RWH_WRITE_LIFE_MEDIUM: int
+RWH_WRITE_LIFE_LONG: int
+RWH_WRITE_LIFE_EXTREME: int
+
+#: Every name cfcntl looks for in the headers, in the order above.
+NAMES = tuple(name for name in __annotations__ if name.isupper())
+
+_PRESENT: dict[str, int] = {name: getattr(_lib, name) for name in NAMES if hasattr(_lib, name)}
+globals().update(_PRESENT)
+_KNOWN = frozenset(NAMES)
+
+
+def has(name: str) -> bool:
+    """Whether the headers cfcntl was built with define the constant ``name``.
+
+    Raises ValueError for a name cfcntl never looks for, so a typo is not
+    mistaken for a missing constant.
+    """
+    if name not in _KNOWN:
+        raise ValueError(f"cfcntl does not look for a constant named {name!r}")
+    return name in _PRESENT
+
+
+def require(name: str) -> int:
+    """The value of ``name``; NotImplementedError when the build's headers lacked it."""
+    try:
+        return _PRESENT[name]
+    except KeyError:
+        has(name)  # ValueError for a name cfcntl never looks for
+        raise NotImplementedError(
+            f"{name} is not defined by the headers cfcntl was built with "
+            f"(cfcntl.has({name!r}) is False); rebuild against newer headers"
+        ) from None

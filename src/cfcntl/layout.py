@@ -1,0 +1,126 @@
+"""Struct layouts as the C compiler sees them, beside what the struct module makes of
+the formats people write by hand."""
+
+from __future__ import annotations
+
+import re
+import struct
+from typing import Any, NamedTuple
+
+from ._cfcntl import ffi
+
+#: Hand-written ``struct`` formats found in the wild, per C struct, with where they come from.
+HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
+    "struct flock": (
+        ("hhllhh", "the fcntl module docs' F_SETLKW example"),
+        ("hhqqi", "field by field: short, short, off_t, off_t, pid_t"),
+    ),
+    "struct f_owner_ex": (("ii", "field by field: int, pid_t"),),
+}
+
+
+class Field(NamedTuple):
+    """One member of a C struct."""
+
+    name: str
+    ctype: str
+    offset: int
+    size: int
+
+
+class Format(NamedTuple):
+    """A ``struct`` module format, what ``struct.calcsize`` gives for it, and where it
+    disagrees with the compiler."""
+
+    format: str
+    size: int
+    source: str
+    problems: tuple[str, ...]
+    """Each place the format differs from the C struct; empty when it matches."""
+
+
+class StructLayout(NamedTuple):
+    """A C struct as the compiler laid it out, and the struct-module formats beside it."""
+
+    name: str
+    size: int
+    alignment: int
+    fields: tuple[Field, ...]
+    format: str
+    """A struct-module format with the compiler's offsets and size, padding included."""
+    hand_written: tuple[Format, ...]
+
+
+_CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
+
+
+def _code(ctype: Any) -> str:
+    code = _CODES[ffi.sizeof(ctype)]
+    return code if int(ffi.cast(ctype, -1)) < 0 else code.upper()
+
+
+def exact_format(name: str) -> str:
+    """The struct-module format that matches the compiler's layout of ``name`` byte for byte.
+
+    Native byte order, standard sizes, and explicit ``x`` pad bytes wherever the
+    compiler put padding, the tail included.
+    """
+    ctype = ffi.typeof(name)
+    parts, at = ["="], 0
+    for _, field in ctype.fields:
+        if field.offset > at:
+            parts.append(f"{field.offset - at}x")
+        parts.append(_code(field.type))
+        at = field.offset + ffi.sizeof(field.type)
+    if ffi.sizeof(ctype) > at:
+        parts.append(f"{ffi.sizeof(ctype) - at}x")
+    return "".join(parts)
+
+
+_ITEM = re.compile(r"(\d*)([xcbB?hHiIlLqQnNefdspP])")
+
+
+def _items(fmt: str) -> list[tuple[int, int]]:
+    """(offset, size) of each value ``fmt`` packs, pad bytes skipped."""
+    prefix = fmt[0] if fmt[:1] in "@=<>!" else ""
+    items, seen = [], prefix
+    for count, code in _ITEM.findall(fmt[len(prefix) :]):
+        seen += count + code
+        if code != "x":
+            size = struct.calcsize(prefix + code)
+            items.append((struct.calcsize(seen) - size, size))
+    return items
+
+
+def _problems(fmt: str, size: int, fields: tuple[Field, ...]) -> tuple[str, ...]:
+    found = []
+    for field, (offset, width) in zip(fields, _items(fmt), strict=False):
+        if (offset, width) != (field.offset, field.size):
+            found.append(
+                f"{field.name}: {width} bytes at {offset}, the C field is "
+                f"{field.size} bytes at {field.offset}"
+            )
+    packed = struct.calcsize(fmt)
+    if packed != size:
+        found.append(f"{packed} bytes, the C struct is {size}")
+    return tuple(found)
+
+
+def struct_layout(name: str) -> StructLayout:
+    """The layout of the C struct ``name`` (such as ``"struct flock"``)."""
+    ctype = ffi.typeof(name)
+    fields = tuple(
+        Field(member, field.type.cname, field.offset, ffi.sizeof(field.type))
+        for member, field in ctype.fields
+    )
+    size = ffi.sizeof(ctype)
+    hand = tuple(
+        Format(fmt, struct.calcsize(fmt), source, _problems(fmt, size, fields))
+        for fmt, source in HAND_WRITTEN.get(name, ())
+    )
+    return StructLayout(name, size, ffi.alignof(ctype), fields, exact_format(name), hand)
+
+
+def layout() -> dict[str, StructLayout]:
+    """Every struct the module passes to the kernel, by its C name."""
+    return {name: struct_layout(name) for name in HAND_WRITTEN}
