@@ -49,6 +49,30 @@ def oserror() -> OSError:
     return OSError(err, os.strerror(err))
 
 
+def _c_range(ctype: str) -> tuple[int, int]:
+    bits = 8 * ffi.sizeof(ctype)
+    if int(ffi.cast(ctype, -1)) < 0:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) -> Exception:
+    """Turn cffi's terse TypeError/OverflowError into one naming the argument at fault.
+
+    ``arguments`` are (name, C type, value given).  Called only after cffi has refused
+    a call, so the hot path pays nothing for it.
+    """
+    for name, ctype, value in arguments:
+        if not isinstance(value, int):
+            return TypeError(f"{function}(): {name} must be an int, not {type(value).__name__}")
+        low, high = _c_range(ctype)
+        if not low <= value <= high:
+            return OverflowError(
+                f"{function}(): {name}={value} does not fit the C type {ctype} ({low} to {high})"
+            )
+    return exc
+
+
 def checked(result: int) -> int:
     """``result`` of a binding call, or the OSError its errno names when it is -1."""
     if result == -1:

@@ -7,57 +7,69 @@ build's headers lacked raise NotImplementedError (see :func:`cfcntl.has`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, checked, fileno
-from .constants import F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_GETFL, F_SETFD, F_SETFL, require
+from ._syscall import FileDescriptorLike, checked, fileno, refused
+from .constants import F_GETFL, require
+
+_Argument = tuple[str, str, int]
+"""(name, C type, value) of a command's argument, named in errors."""
+_NO_ARGUMENT: _Argument = ("arg", "int", 0)
 
 
-def _int_command(fd: FileDescriptorLike, cmd: int, arg: int = 0) -> int:
-    return checked(_lib.cf_fcntl(fileno(fd), cmd, arg))
+def _command(
+    name: str, helper: Callable[..., int], fd: FileDescriptorLike, *arguments: _Argument
+) -> int:
+    """Run command ``name`` through ``helper``; cffi's refusals name the bad argument."""
+    number = fileno(fd)
+    try:
+        return checked(helper(number, require(name), *(value for _, _, value in arguments)))
+    except (TypeError, OverflowError) as exc:
+        raise refused(exc, name[2:].lower(), ("fd", "int", number), *arguments) from None
 
 
 def dupfd(fd: FileDescriptorLike, minfd: int = 0) -> int:
     """Duplicate ``fd`` onto the lowest free descriptor >= ``minfd`` (F_DUPFD)."""
-    return _int_command(fd, F_DUPFD, minfd)
+    return _command("F_DUPFD", _lib.cf_fcntl, fd, ("minfd", "int", minfd))
 
 
 def dupfd_cloexec(fd: FileDescriptorLike, minfd: int = 0) -> int:
     """As :func:`dupfd`, with close-on-exec set on the new descriptor (F_DUPFD_CLOEXEC)."""
-    return _int_command(fd, F_DUPFD_CLOEXEC, minfd)
+    return _command("F_DUPFD_CLOEXEC", _lib.cf_fcntl, fd, ("minfd", "int", minfd))
 
 
 def getfd(fd: FileDescriptorLike) -> int:
     """The descriptor flags (F_GETFD): FD_CLOEXEC or 0."""
-    return _int_command(fd, F_GETFD)
+    return _command("F_GETFD", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setfd(fd: FileDescriptorLike, flags: int) -> None:
     """Set the descriptor flags (F_SETFD)."""
-    _int_command(fd, F_SETFD, flags)
+    _command("F_SETFD", _lib.cf_fcntl, fd, ("flags", "int", flags))
 
 
 def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
-    # The hot path: one Python call fewer than _int_command.
+    # The hot path: the helper called directly, nothing to refuse but the descriptor.
     return checked(_lib.cf_fcntl(fileno(fd), F_GETFL, 0))
 
 
 def setfl(fd: FileDescriptorLike, flags: int) -> None:
     """Set the status flags (F_SETFL); the kernel changes only O_APPEND, O_ASYNC,
     O_DIRECT, O_NOATIME and O_NONBLOCK and ignores the rest."""
-    _int_command(fd, F_SETFL, flags)
+    _command("F_SETFL", _lib.cf_fcntl, fd, ("flags", "int", flags))
 
 
 def getown(fd: FileDescriptorLike) -> int:
     """Who gets SIGIO/SIGURG for ``fd`` (F_GETOWN): a pid, or a negated process group."""
-    return _int_command(fd, require("F_GETOWN"))
+    return _command("F_GETOWN", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setown(fd: FileDescriptorLike, pid: int) -> None:
     """Send SIGIO/SIGURG for ``fd`` to ``pid``, or to process group ``-pid`` (F_SETOWN)."""
-    _int_command(fd, require("F_SETOWN"), pid)
+    _command("F_SETOWN", _lib.cf_fcntl, fd, ("pid", "pid_t", pid))
 
 
 class OwnerEx(NamedTuple):
@@ -71,34 +83,40 @@ class OwnerEx(NamedTuple):
 
 def getown_ex(fd: FileDescriptorLike) -> OwnerEx:
     """The I/O signal owner with its kind (F_GETOWN_EX)."""
-    checked(_lib.cf_get_owner(fileno(fd), require("F_GETOWN_EX")))
+    _command("F_GETOWN_EX", _lib.cf_get_owner, fd)
     owner = _lib.cf_result().owner
     return OwnerEx(owner.type, owner.pid)
 
 
 def setown_ex(fd: FileDescriptorLike, type: int, pid: int) -> None:
     """Direct the I/O signals to a thread, process or process group (F_SETOWN_EX)."""
-    checked(_lib.cf_set_owner(fileno(fd), require("F_SETOWN_EX"), type, pid))
+    _command(
+        "F_SETOWN_EX",
+        _lib.cf_set_owner,
+        fd,
+        ("type", "cf_owner_type", type),
+        ("pid", "pid_t", pid),
+    )
 
 
 def getsig(fd: FileDescriptorLike) -> int:
     """The signal sent when I/O is possible (F_GETSIG); 0 means SIGIO."""
-    return _int_command(fd, require("F_GETSIG"))
+    return _command("F_GETSIG", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setsig(fd: FileDescriptorLike, sig: int) -> None:
     """Send ``sig`` instead of SIGIO when I/O is possible (F_SETSIG); 0 restores SIGIO."""
-    _int_command(fd, require("F_SETSIG"), sig)
+    _command("F_SETSIG", _lib.cf_fcntl, fd, ("sig", "int", sig))
 
 
 def getlease(fd: FileDescriptorLike) -> int:
     """The lease held on the file (F_GETLEASE): F_RDLCK, F_WRLCK or F_UNLCK."""
-    return _int_command(fd, require("F_GETLEASE"))
+    return _command("F_GETLEASE", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setlease(fd: FileDescriptorLike, type: int) -> None:
     """Take (F_RDLCK, F_WRLCK) or give up (F_UNLCK) a lease on the file (F_SETLEASE)."""
-    _int_command(fd, require("F_SETLEASE"), type)
+    _command("F_SETLEASE", _lib.cf_fcntl, fd, ("type", "int", type))
 
 
 def notify(fd: FileDescriptorLike, events: int) -> None:
@@ -107,12 +125,12 @@ def notify(fd: FileDescriptorLike, events: int) -> None:
     The kernel reads the mask as an unsigned int (DN_MULTISHOT is bit 31): a negative
     or wider mask is OverflowError.
     """
-    checked(_lib.cf_fcntl_unsigned(fileno(fd), require("F_NOTIFY"), events))
+    _command("F_NOTIFY", _lib.cf_fcntl_unsigned, fd, ("events", "unsigned int", events))
 
 
 def getpipe_sz(fd: FileDescriptorLike) -> int:
     """The capacity of the pipe in bytes (F_GETPIPE_SZ)."""
-    return _int_command(fd, require("F_GETPIPE_SZ"))
+    return _command("F_GETPIPE_SZ", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setpipe_sz(fd: FileDescriptorLike, size: int) -> int:
@@ -120,33 +138,33 @@ def setpipe_sz(fd: FileDescriptorLike, size: int) -> int:
 
     Returns the capacity the kernel chose, which may be larger (a page multiple).
     """
-    return _int_command(fd, require("F_SETPIPE_SZ"), size)
+    return _command("F_SETPIPE_SZ", _lib.cf_fcntl, fd, ("size", "int", size))
 
 
 def add_seals(fd: FileDescriptorLike, seals: int) -> None:
     """Add F_SEAL_* seals to a sealable file such as a memfd (F_ADD_SEALS)."""
-    _int_command(fd, require("F_ADD_SEALS"), seals)
+    _command("F_ADD_SEALS", _lib.cf_fcntl, fd, ("seals", "int", seals))
 
 
 def get_seals(fd: FileDescriptorLike) -> int:
     """The seals on the file (F_GET_SEALS)."""
-    return _int_command(fd, require("F_GET_SEALS"))
+    return _command("F_GET_SEALS", _lib.cf_fcntl, fd, _NO_ARGUMENT)
 
 
-def _get_u64(fd: FileDescriptorLike, cmd: int) -> int:
-    checked(_lib.cf_get_u64(fileno(fd), cmd))
+def _get_u64(name: str, fd: FileDescriptorLike) -> int:
+    _command(name, _lib.cf_get_u64, fd)
     value: int = _lib.cf_result().u64
     return value
 
 
 def get_rw_hint(fd: FileDescriptorLike) -> int:
     """The write life-time hint of the file's inode, RWH_WRITE_LIFE_* (F_GET_RW_HINT)."""
-    return _get_u64(fd, require("F_GET_RW_HINT"))
+    return _get_u64("F_GET_RW_HINT", fd)
 
 
 def set_rw_hint(fd: FileDescriptorLike, hint: int) -> None:
     """Set the inode's write life-time hint (F_SET_RW_HINT)."""
-    checked(_lib.cf_set_u64(fileno(fd), require("F_SET_RW_HINT"), hint))
+    _command("F_SET_RW_HINT", _lib.cf_set_u64, fd, ("hint", "uint64_t", hint))
 
 
 def get_file_rw_hint(fd: FileDescriptorLike) -> int:
@@ -154,20 +172,20 @@ def get_file_rw_hint(fd: FileDescriptorLike) -> int:
 
     Linux 5.18 dropped per-file hints; newer kernels answer EINVAL.
     """
-    return _get_u64(fd, require("F_GET_FILE_RW_HINT"))
+    return _get_u64("F_GET_FILE_RW_HINT", fd)
 
 
 def set_file_rw_hint(fd: FileDescriptorLike, hint: int) -> None:
     """Set the open file's write life-time hint (F_SET_FILE_RW_HINT); EINVAL since 5.18."""
-    checked(_lib.cf_set_u64(fileno(fd), require("F_SET_FILE_RW_HINT"), hint))
+    _command("F_SET_FILE_RW_HINT", _lib.cf_set_u64, fd, ("hint", "uint64_t", hint))
 
 
 def dupfd_query(fd: FileDescriptorLike, other: FileDescriptorLike) -> bool:
     """Whether ``fd`` and ``other`` refer to the same open file description
     (F_DUPFD_QUERY, Linux 6.10)."""
-    return _int_command(fd, require("F_DUPFD_QUERY"), fileno(other)) == 1
+    return _command("F_DUPFD_QUERY", _lib.cf_fcntl, fd, ("other", "int", fileno(other))) == 1
 
 
 def created_query(fd: FileDescriptorLike) -> bool:
     """Whether the open that returned ``fd`` created the file (F_CREATED_QUERY, Linux 6.12)."""
-    return _int_command(fd, require("F_CREATED_QUERY")) == 1
+    return _command("F_CREATED_QUERY", _lib.cf_fcntl, fd, _NO_ARGUMENT) == 1

@@ -12,8 +12,21 @@ import os
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, fileno, oserror
+from ._syscall import FileDescriptorLike, fileno, oserror, refused
 from .constants import F_GETLK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
+
+
+def _refused(exc: Exception, function: str, *values: object) -> Exception:
+    fd, type, whence, start, length = values
+    return refused(
+        exc,
+        function,
+        ("fd", "int", fd),
+        ("type", "short", type),
+        ("whence", "short", whence),
+        ("start", "off_t", start),
+        ("length", "off_t", length),
+    )
 
 
 class Flock(NamedTuple):
@@ -46,7 +59,11 @@ def getlk(
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
     cmd = require("F_OFD_GETLK") if ofd else F_GETLK
-    found = _lib.cf_getlk(fileno(fd), cmd, type, whence, start, length)
+    number = fileno(fd)
+    try:
+        found = _lib.cf_getlk(number, cmd, type, whence, start, length)
+    except (TypeError, OverflowError) as exc:
+        raise _refused(exc, "getlk", number, type, whence, start, length) from None
     if found == F_UNLCK:
         return None
     if found == -1:
@@ -71,7 +88,12 @@ def setlk(
     file description, not the process.
     """
     cmd = require("F_OFD_SETLK") if ofd else F_SETLK
-    if _lib.cf_setlk(fileno(fd), cmd, type, whence, start, length) == -1:
+    number = fileno(fd)
+    try:
+        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
+    except (TypeError, OverflowError) as exc:
+        raise _refused(exc, "setlk", number, type, whence, start, length) from None
+    if result == -1:
         raise oserror()
 
 
@@ -93,7 +115,12 @@ def setlkw(
     """
     cmd = require("F_OFD_SETLKW") if ofd else F_SETLKW
     number = fileno(fd)
-    while _lib.cf_setlk(number, cmd, type, whence, start, length) == -1:
+    try:
+        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
+    except (TypeError, OverflowError) as exc:
+        raise _refused(exc, "setlkw", number, type, whence, start, length) from None
+    while result == -1:
         error = oserror()
         if error.errno != errno.EINTR:
             raise error
+        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
