@@ -67,8 +67,10 @@ def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) 
             return TypeError(f"{function}(): {name} must be an int, not {type(value).__name__}")
         low, high = _c_range(ctype)
         if not low <= value <= high:
+            cname = ffi.typeof(ctype).cname
+            shown = ctype if cname == ctype else f"{ctype} ({cname})"
             return OverflowError(
-                f"{function}(): {name}={value} does not fit the C type {ctype} ({low} to {high})"
+                f"{function}(): {name}={value} does not fit the C type {shown}, {low} to {high}"
             )
     return exc
 
