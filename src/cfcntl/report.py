@@ -73,11 +73,12 @@ def _struct_text(name: str, lay: StructLayout) -> list[str]:
         (lay.format, lay.size, "exact format from the compiler's layout", ())
     ]
     rows += [(f.format, f.size, f.source, f.problems) for f in lay.hand_written]
-    width = max(len(fmt) for fmt, *_ in rows)
+    width = max(len("struct format"), *(len(fmt) for fmt, *_ in rows))
     lines.append(f"  {'struct format':<{width}} {'size':>5}  verdict")
     for fmt, size, source, problems in rows:
-        verdict = "WRONG: " + "; ".join(problems) if problems else "matches the C struct"
-        lines.append(f"  {fmt:<{width}} {size:>5}  {verdict}  [{source}]")
+        verdict = f"WRONG ({source}):" if problems else f"matches the C struct ({source})"
+        lines.append(f"  {fmt:<{width}} {size:>5}  {verdict}")
+        lines += [f"  {'':<{width}} {'':>5}    {problem}" for problem in problems]
     return lines
 
 

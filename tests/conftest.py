@@ -1,0 +1,36 @@
+"""Fixtures shared by the suite: an independent C compiler run."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+RunC = Callable[[str], str]
+
+
+@pytest.fixture(scope="session")
+def run_c(tmp_path_factory: pytest.TempPathFactory) -> RunC:
+    """Compile a C program with the system compiler, run it, return its stdout.
+
+    The program sees the headers exactly as a C user would: nothing of cfcntl's build
+    is shared with it.
+    """
+    cc = shlex.split(os.environ.get("CC", "cc"))
+    workdir = tmp_path_factory.mktemp("c")
+    count = 0
+
+    def run(source: str) -> str:
+        nonlocal count
+        count += 1
+        src = Path(workdir, f"prog{count}.c")
+        exe = Path(workdir, f"prog{count}")
+        src.write_text(source, encoding="utf-8")
+        subprocess.run([*cc, "-Wall", "-o", str(exe), str(src)], check=True)
+        return subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
+
+    return run

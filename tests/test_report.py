@@ -1,0 +1,58 @@
+"""``python -m cfcntl report``: the main job, run the way a user runs it."""
+
+from __future__ import annotations
+
+import json
+import struct
+import subprocess
+import sys
+
+import cfcntl
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "cfcntl", *args], capture_output=True, text=True, timeout=60
+    )
+
+
+def test_report_shows_32_against_28() -> None:
+    """The flock layout from the compiler beside the 28-byte hand-written format."""
+    proc = run("report")
+    assert proc.returncode == 0, proc.stderr
+    size = cfcntl.layout()["struct flock"].size
+    assert f"struct flock: {size} bytes" in proc.stdout
+    line = next(row for row in proc.stdout.splitlines() if row.strip().startswith("hhllhh "))
+    assert f" {struct.calcsize('hhllhh')} " in line
+    if struct.calcsize("hhllhh") != size:
+        assert "WRONG" in line
+    exact = cfcntl.layout()["struct flock"].format
+    assert any(r.strip().startswith(exact) and "matches" in r for r in proc.stdout.splitlines())
+
+
+def test_report_lists_provided_and_absent_constants() -> None:
+    proc = run("report")
+    assert f"F_OFD_SETLKW={cfcntl.F_OFD_SETLKW}" in proc.stdout
+    absent = [n for n in cfcntl.NAMES if not cfcntl.has(n)]
+    provided = len(cfcntl.NAMES) - len(absent)
+    assert f"constants: {provided} of {len(cfcntl.NAMES)}" in proc.stdout
+    for name in absent:
+        assert name in proc.stdout.split("absent:", 1)[1]
+
+
+def test_report_json_is_the_same_data() -> None:
+    proc = run("report", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    lay = cfcntl.layout()
+    assert data["structs"]["struct flock"]["size"] == lay["struct flock"].size
+    assert data["structs"]["struct flock"]["format"] == lay["struct flock"].format
+    assert data["constants"]["F_GETLK"] == cfcntl.F_GETLK
+    assert set(data["constants"]) | set(data["absent"]) == set(cfcntl.NAMES)
+
+
+def test_help_and_usage_errors() -> None:
+    assert "report" in run("--help").stdout
+    assert "--json" in run("report", "--help").stdout
+    proc = run()
+    assert proc.returncode == 2 and "usage:" in proc.stderr
