@@ -8,7 +8,6 @@ from collections.abc import Callable
 import cfcntl
 from cfcntl.layout import Field, StructLayout
 
-
 RunC = Callable[[str], str]
 
 MEMBERS = {

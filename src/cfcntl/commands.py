@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, checked, fileno, refused
+from ._syscall import FileDescriptorLike, checked, fileno, oserror, refused
 from .constants import F_GETFL, require
+
+_cf_fcntl = _lib.cf_fcntl
 
 _Argument = tuple[str, str, int]
 """(name, C type, value) of a command's argument, named in errors."""
@@ -53,7 +55,10 @@ def setfd(fd: FileDescriptorLike, flags: int) -> None:
 def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
     # The hot path: the helper called directly, nothing to refuse but the descriptor.
-    return checked(_lib.cf_fcntl(fileno(fd), F_GETFL, 0))
+    flags: int = _cf_fcntl(fd if isinstance(fd, int) and fd >= 0 else fileno(fd), F_GETFL, 0)
+    if flags == -1:
+        raise oserror()
+    return flags
 
 
 def setfl(fd: FileDescriptorLike, flags: int) -> None:

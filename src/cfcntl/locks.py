@@ -29,6 +29,11 @@ def _refused(exc: Exception, function: str, *values: object) -> Exception:
     )
 
 
+# Bound once: the hot path skips the attribute lookups.
+_cf_getlk = _lib.cf_getlk
+_cf_setlk = _lib.cf_setlk
+
+
 class Flock(NamedTuple):
     """A lock as the kernel reports it: the ``struct flock`` fields, by their meaning."""
 
@@ -59,9 +64,9 @@ def getlk(
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
     cmd = require("F_OFD_GETLK") if ofd else F_GETLK
-    number = fileno(fd)
+    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
     try:
-        found = _lib.cf_getlk(number, cmd, type, whence, start, length)
+        found = _cf_getlk(number, cmd, type, whence, start, length)
     except (TypeError, OverflowError) as exc:
         raise _refused(exc, "getlk", number, type, whence, start, length) from None
     if found == F_UNLCK:
@@ -88,9 +93,9 @@ def setlk(
     file description, not the process.
     """
     cmd = require("F_OFD_SETLK") if ofd else F_SETLK
-    number = fileno(fd)
+    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
     try:
-        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
+        result = _cf_setlk(number, cmd, type, whence, start, length)
     except (TypeError, OverflowError) as exc:
         raise _refused(exc, "setlk", number, type, whence, start, length) from None
     if result == -1:
@@ -114,13 +119,13 @@ def setlkw(
     deadlock with another process's POSIX lock raises OSError(EDEADLK).
     """
     cmd = require("F_OFD_SETLKW") if ofd else F_SETLKW
-    number = fileno(fd)
+    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
     try:
-        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
+        result = _cf_setlk(number, cmd, type, whence, start, length)
     except (TypeError, OverflowError) as exc:
         raise _refused(exc, "setlkw", number, type, whence, start, length) from None
     while result == -1:
         error = oserror()
         if error.errno != errno.EINTR:
             raise error
-        result = _lib.cf_setlk(number, cmd, type, whence, start, length)
+        result = _cf_setlk(number, cmd, type, whence, start, length)
