@@ -55,7 +55,11 @@ def setfd(fd: FileDescriptorLike, flags: int) -> None:
 def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
     # The hot path: the helper called directly, nothing to refuse but the descriptor.
-    flags: int = _cf_fcntl(fd if isinstance(fd, int) and fd >= 0 else fileno(fd), F_GETFL, 0)
+    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+    try:
+        flags: int = _cf_fcntl(number, F_GETFL, 0)
+    except OverflowError as exc:
+        raise refused(exc, "getfl", ("fd", "int", number)) from None
     if flags == -1:
         raise oserror()
     return flags

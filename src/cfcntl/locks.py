@@ -7,8 +7,8 @@ nothing.  A query reads the struct back only when the kernel reports a conflicti
 
 from __future__ import annotations
 
-import errno
 import os
+from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
@@ -32,6 +32,25 @@ def _refused(exc: Exception, function: str, *values: object) -> Exception:
 # Bound once: the hot path skips the attribute lookups.
 _cf_getlk = _lib.cf_getlk
 _cf_setlk = _lib.cf_setlk
+
+
+def _call(
+    function: str,
+    helper: Callable[..., int],
+    cmd: int,
+    fd: FileDescriptorLike,
+    type: int,
+    start: int,
+    length: int,
+    whence: int,
+) -> int:
+    """Run a lock helper; cffi's refusals name the argument at fault."""
+    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+    try:
+        result: int = helper(number, cmd, type, whence, start, length)
+    except (TypeError, OverflowError) as exc:
+        raise _refused(exc, function, number, type, whence, start, length) from None
+    return result
 
 
 class Flock(NamedTuple):
@@ -63,12 +82,16 @@ def getlk(
     Returns None when nothing conflicts, else one conflicting lock.  ``ofd=True`` asks
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
-    cmd = require("F_OFD_GETLK") if ofd else F_GETLK
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
-    try:
-        found = _cf_getlk(number, cmd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        raise _refused(exc, "getlk", number, type, whence, start, length) from None
+    found = _call(
+        "getlk",
+        _cf_getlk,
+        require("F_OFD_GETLK") if ofd else F_GETLK,
+        fd,
+        type,
+        start,
+        length,
+        whence,
+    )
     if found == F_UNLCK:
         return None
     if found == -1:
@@ -88,17 +111,12 @@ def setlk(
 ) -> None:
     """Place, change or remove (F_UNLCK) a lock without waiting (F_SETLK).
 
-    A conflicting lock raises BlockingIOError (EAGAIN), or PermissionError where the
-    kernel answers EACCES.  ``ofd=True`` uses F_OFD_SETLK: the lock belongs to the open
-    file description, not the process.
+    A conflicting lock raises BlockingIOError: Linux answers EAGAIN (POSIX also allows
+    EACCES, which would be PermissionError).  ``ofd=True`` uses F_OFD_SETLK: the lock
+    belongs to the open file description, not the process.
     """
     cmd = require("F_OFD_SETLK") if ofd else F_SETLK
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
-    try:
-        result = _cf_setlk(number, cmd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        raise _refused(exc, "setlk", number, type, whence, start, length) from None
-    if result == -1:
+    if _call("setlk", _cf_setlk, cmd, fd, type, start, length, whence) == -1:
         raise oserror()
 
 
@@ -119,13 +137,8 @@ def setlkw(
     deadlock with another process's POSIX lock raises OSError(EDEADLK).
     """
     cmd = require("F_OFD_SETLKW") if ofd else F_SETLKW
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
-    try:
-        result = _cf_setlk(number, cmd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        raise _refused(exc, "setlkw", number, type, whence, start, length) from None
-    while result == -1:
+    while _call("setlkw", _cf_setlk, cmd, fd, type, start, length, whence) == -1:
         error = oserror()
-        if error.errno != errno.EINTR:
+        if not isinstance(error, InterruptedError):
             raise error
-        result = _cf_setlk(number, cmd, type, whence, start, length)
+        # EINTR: the handler runs on the way round; if it raises, that ends the wait.
