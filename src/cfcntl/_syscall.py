@@ -6,7 +6,7 @@ This is the one place an errno becomes an exception.
 from __future__ import annotations
 
 import os
-from typing import Protocol, Union
+from typing import Protocol
 
 from ._cfcntl import ffi
 
@@ -15,7 +15,7 @@ class HasFileno(Protocol):
     def fileno(self) -> int: ...
 
 
-FileDescriptorLike = Union[int, HasFileno]  # noqa: UP007 (a runtime alias; | needs 3.10 objects)
+FileDescriptorLike = int | HasFileno
 
 
 def fileno(fd: FileDescriptorLike) -> int:

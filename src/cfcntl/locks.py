@@ -15,20 +15,6 @@ from ._cfcntl import lib as _lib
 from ._syscall import FileDescriptorLike, fileno, oserror, refused
 from .constants import F_GETLK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
 
-
-def _refused(exc: Exception, function: str, *values: object) -> Exception:
-    fd, type, whence, start, length = values
-    return refused(
-        exc,
-        function,
-        ("fd", "int", fd),
-        ("type", "short", type),
-        ("whence", "short", whence),
-        ("start", "off_t", start),
-        ("length", "off_t", length),
-    )
-
-
 # Bound once: the hot path skips the attribute lookups.
 _cf_getlk = _lib.cf_getlk
 _cf_setlk = _lib.cf_setlk
@@ -49,7 +35,15 @@ def _call(
     try:
         result: int = helper(number, cmd, type, whence, start, length)
     except (TypeError, OverflowError) as exc:
-        raise _refused(exc, function, number, type, whence, start, length) from None
+        raise refused(
+            exc,
+            function,
+            ("fd", "int", number),
+            ("type", "short", type),
+            ("whence", "short", whence),
+            ("start", "off_t", start),
+            ("length", "off_t", length),
+        ) from None
     return result
 
 
