@@ -34,22 +34,22 @@ def _command(
 
 def dupfd(fd: FileDescriptorLike, minfd: int = 0) -> int:
     """Duplicate ``fd`` onto the lowest free descriptor >= ``minfd`` (F_DUPFD)."""
-    return _command("F_DUPFD", _lib.cf_fcntl, fd, ("minfd", "int", minfd))
+    return _command("F_DUPFD", _cf_fcntl, fd, ("minfd", "int", minfd))
 
 
 def dupfd_cloexec(fd: FileDescriptorLike, minfd: int = 0) -> int:
     """As :func:`dupfd`, with close-on-exec set on the new descriptor (F_DUPFD_CLOEXEC)."""
-    return _command("F_DUPFD_CLOEXEC", _lib.cf_fcntl, fd, ("minfd", "int", minfd))
+    return _command("F_DUPFD_CLOEXEC", _cf_fcntl, fd, ("minfd", "int", minfd))
 
 
 def getfd(fd: FileDescriptorLike) -> int:
     """The descriptor flags (F_GETFD): FD_CLOEXEC or 0."""
-    return _command("F_GETFD", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GETFD", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setfd(fd: FileDescriptorLike, flags: int) -> None:
     """Set the descriptor flags (F_SETFD)."""
-    _command("F_SETFD", _lib.cf_fcntl, fd, ("flags", "int", flags))
+    _command("F_SETFD", _cf_fcntl, fd, ("flags", "int", flags))
 
 
 def getfl(fd: FileDescriptorLike) -> int:
@@ -68,17 +68,17 @@ def getfl(fd: FileDescriptorLike) -> int:
 def setfl(fd: FileDescriptorLike, flags: int) -> None:
     """Set the status flags (F_SETFL); the kernel changes only O_APPEND, O_ASYNC,
     O_DIRECT, O_NOATIME and O_NONBLOCK and ignores the rest."""
-    _command("F_SETFL", _lib.cf_fcntl, fd, ("flags", "int", flags))
+    _command("F_SETFL", _cf_fcntl, fd, ("flags", "int", flags))
 
 
 def getown(fd: FileDescriptorLike) -> int:
     """Who gets SIGIO/SIGURG for ``fd`` (F_GETOWN): a pid, or a negated process group."""
-    return _command("F_GETOWN", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GETOWN", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setown(fd: FileDescriptorLike, pid: int) -> None:
     """Send SIGIO/SIGURG for ``fd`` to ``pid``, or to process group ``-pid`` (F_SETOWN)."""
-    _command("F_SETOWN", _lib.cf_fcntl, fd, ("pid", "pid_t", pid))
+    _command("F_SETOWN", _cf_fcntl, fd, ("pid", "pid_t", pid))
 
 
 class OwnerEx(NamedTuple):
@@ -110,22 +110,22 @@ def setown_ex(fd: FileDescriptorLike, type: int, pid: int) -> None:
 
 def getsig(fd: FileDescriptorLike) -> int:
     """The signal sent when I/O is possible (F_GETSIG); 0 means SIGIO."""
-    return _command("F_GETSIG", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GETSIG", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setsig(fd: FileDescriptorLike, sig: int) -> None:
     """Send ``sig`` instead of SIGIO when I/O is possible (F_SETSIG); 0 restores SIGIO."""
-    _command("F_SETSIG", _lib.cf_fcntl, fd, ("sig", "int", sig))
+    _command("F_SETSIG", _cf_fcntl, fd, ("sig", "int", sig))
 
 
 def getlease(fd: FileDescriptorLike) -> int:
     """The lease held on the file (F_GETLEASE): F_RDLCK, F_WRLCK or F_UNLCK."""
-    return _command("F_GETLEASE", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GETLEASE", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setlease(fd: FileDescriptorLike, type: int) -> None:
     """Take (F_RDLCK, F_WRLCK) or give up (F_UNLCK) a lease on the file (F_SETLEASE)."""
-    _command("F_SETLEASE", _lib.cf_fcntl, fd, ("type", "int", type))
+    _command("F_SETLEASE", _cf_fcntl, fd, ("type", "int", type))
 
 
 def notify(fd: FileDescriptorLike, events: int) -> None:
@@ -139,7 +139,7 @@ def notify(fd: FileDescriptorLike, events: int) -> None:
 
 def getpipe_sz(fd: FileDescriptorLike) -> int:
     """The capacity of the pipe in bytes (F_GETPIPE_SZ)."""
-    return _command("F_GETPIPE_SZ", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GETPIPE_SZ", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def setpipe_sz(fd: FileDescriptorLike, size: int) -> int:
@@ -147,17 +147,17 @@ def setpipe_sz(fd: FileDescriptorLike, size: int) -> int:
 
     Returns the capacity the kernel chose, which may be larger (a page multiple).
     """
-    return _command("F_SETPIPE_SZ", _lib.cf_fcntl, fd, ("size", "int", size))
+    return _command("F_SETPIPE_SZ", _cf_fcntl, fd, ("size", "int", size))
 
 
 def add_seals(fd: FileDescriptorLike, seals: int) -> None:
     """Add F_SEAL_* seals to a sealable file such as a memfd (F_ADD_SEALS)."""
-    _command("F_ADD_SEALS", _lib.cf_fcntl, fd, ("seals", "int", seals))
+    _command("F_ADD_SEALS", _cf_fcntl, fd, ("seals", "int", seals))
 
 
 def get_seals(fd: FileDescriptorLike) -> int:
     """The seals on the file (F_GET_SEALS)."""
-    return _command("F_GET_SEALS", _lib.cf_fcntl, fd, _NO_ARGUMENT)
+    return _command("F_GET_SEALS", _cf_fcntl, fd, _NO_ARGUMENT)
 
 
 def _get_u64(name: str, fd: FileDescriptorLike) -> int:
@@ -192,9 +192,9 @@ def set_file_rw_hint(fd: FileDescriptorLike, hint: int) -> None:
 def dupfd_query(fd: FileDescriptorLike, other: FileDescriptorLike) -> bool:
     """Whether ``fd`` and ``other`` refer to the same open file description
     (F_DUPFD_QUERY, Linux 6.10)."""
-    return _command("F_DUPFD_QUERY", _lib.cf_fcntl, fd, ("other", "int", fileno(other))) == 1
+    return _command("F_DUPFD_QUERY", _cf_fcntl, fd, ("other", "int", fileno(other))) == 1
 
 
 def created_query(fd: FileDescriptorLike) -> bool:
     """Whether the open that returned ``fd`` created the file (F_CREATED_QUERY, Linux 6.12)."""
-    return _command("F_CREATED_QUERY", _lib.cf_fcntl, fd, _NO_ARGUMENT) == 1
+    return _command("F_CREATED_QUERY", _cf_fcntl, fd, _NO_ARGUMENT) == 1
