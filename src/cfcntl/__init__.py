@@ -45,6 +45,10 @@ from .constants import (
     has as has,
     require as require,
 )
+from .holders import (
+    Holder as Holder,
+    file_locks as file_locks,
+)
 from .layout import (
     Field as Field,
     Format as Format,
@@ -57,5 +61,6 @@ from .locks import (
     setlk as setlk,
     setlkw as setlkw,
 )
+from .manager import Lock as Lock
 
 __version__ = _version("cfcntl")

@@ -1,0 +1,337 @@
+"""cfcntl.Lock: paths and descriptors, modes, ranges, conversion, timeouts, errors, holders.
+
+Other processes are real children (``sys.executable -c HOLD``) that run the code given
+on their command line with ``fd`` open on the file, say ``ready``, then run each line
+sent to their stdin (answering ``done``) and hold whatever they locked until it closes.
+The helpers here are shared with test_holders.py and test_reliability.py.
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import cfcntl
+from cfcntl import F_RDLCK as R, F_WRLCK as W, Flock, Lock
+
+TIMEOUT = 10.0
+
+HOLD = r"""
+import fcntl, os, signal, sys
+import cfcntl
+signal.alarm(60)  # no child outlives a broken test
+fd = os.open(sys.argv[1], os.O_RDWR)
+exec(sys.argv[2])
+print("ready", flush=True)
+for line in sys.stdin:
+    exec(line)
+    print("done", flush=True)
+"""
+
+Hold = Callable[[str], subprocess.Popen[str]]
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    p = tmp_path / "locked"
+    p.write_bytes(b"\0" * 64)
+    return p
+
+
+@pytest.fixture
+def hold(path: Path) -> Iterator[Hold]:
+    """Start a child that runs ``code`` with ``fd`` open on ``path`` and then holds on;
+    all are killed at teardown."""
+    children: list[subprocess.Popen[str]] = []
+
+    def start(code: str) -> subprocess.Popen[str]:
+        child = subprocess.Popen(
+            [sys.executable, "-c", HOLD, str(path), code],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        children.append(child)
+        assert child.stdout is not None and child.stdout.readline() == "ready\n"
+        return child
+
+    yield start
+    for child in children:
+        child.kill()
+        child.wait()
+        for stream in (child.stdin, child.stdout):
+            if stream:
+                stream.close()
+
+
+def let_go(child: subprocess.Popen[str]) -> None:
+    """Close the child's stdin: it exits and the kernel drops its locks."""
+    assert child.stdin is not None
+    child.stdin.close()
+    assert child.wait(TIMEOUT) == 0
+
+
+def wait_for_waiter(path: Path, timeout: float = TIMEOUT) -> None:
+    """Return once /proc/locks shows someone blocked on ``path``.
+
+    No event says "a thread is now asleep in F_SETLKW", so this polls, with a deadline.
+    """
+    deadline = time.monotonic() + timeout
+    while not any(h.waiting for h in cfcntl.file_locks(path)):
+        assert time.monotonic() < deadline, f"nobody blocked on {path} within {timeout} s"
+        time.sleep(0.002)
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_path_lock_is_opened_created_and_closed(tmp_path: Path) -> None:
+    """A path is created if missing, opened by acquire and closed by release; while it is
+    held a second Lock on the path (another open file description, same process) is
+    refused; ``locked`` and the context manager follow."""
+    target = tmp_path / "new.lock"
+    before = open_fds()
+    first, second = Lock(target), Lock(target, timeout=0)
+    assert not first.locked and open_fds() == before and not target.exists()
+    with first as entered:
+        assert entered is first and first.locked and target.exists()
+        assert open_fds() == before + 1
+        with pytest.raises(TimeoutError):
+            second.acquire()
+        assert not second.locked and open_fds() == before + 1
+    assert not first.locked and open_fds() == before
+    with second:
+        assert second.locked
+
+
+def test_descriptor_and_file_object_are_left_open(path: Path) -> None:
+    """An fd or file object is used as given and left open after release."""
+    with open(path, "r+b") as f:
+        fd = os.open(path, os.O_RDWR)
+        try:
+            for target in (fd, f):
+                lock = Lock(target)
+                lock.acquire()
+                assert Lock(path).holders()[0].pid == os.getpid()
+                lock.release()
+                assert Lock(path).holders() == []
+            os.fstat(fd)
+            assert not f.closed
+        finally:
+            os.close(fd)
+
+
+def test_shared_exclusive_and_byte_ranges(path: Path) -> None:
+    """Readers share, a writer excludes them; locks on disjoint ranges coexist, and a
+    negative length covers the bytes before start, as fcntl defines."""
+    r1, r2 = Lock(path, shared=True, timeout=0), Lock(path, shared=True, timeout=0)
+    w = Lock(path, timeout=0)
+    with r1, r2, pytest.raises(TimeoutError):
+        w.acquire()
+    with w, pytest.raises(TimeoutError):
+        r1.acquire()
+    low, high = Lock(path, start=0, length=10, timeout=0), Lock(path, start=10, timeout=0)
+    back = Lock(path, start=10, length=-5, timeout=0)  # bytes 5..9
+    with low, high, pytest.raises(TimeoutError):
+        back.acquire()
+    with high, back, pytest.raises(TimeoutError):
+        low.acquire()
+
+
+def test_upgrade_and_downgrade_in_place(path: Path) -> None:
+    """acquire(shared=...) on a held Lock converts it.  An upgrade blocked by another
+    reader times out and keeps the read lock; once the reader goes it succeeds, and a
+    downgrade lets readers back in."""
+    mine, other = Lock(path, shared=True), Lock(path, shared=True, timeout=0)
+    probe = Lock(path, timeout=0)
+    mine.acquire()
+    other.acquire()
+    with pytest.raises(TimeoutError):
+        mine.acquire(0.05, shared=False)
+    assert mine.locked and mine.shared
+    other.release()
+    with pytest.raises(TimeoutError):
+        probe.acquire()  # mine's read lock survived the failed upgrade
+    mine.acquire(0, shared=False)
+    assert not mine.shared
+    with pytest.raises(TimeoutError):
+        other.acquire()
+    mine.acquire(shared=True)
+    other.acquire()
+    assert [h.type for h in probe.holders()] == [R, R]
+    mine.release()
+    other.release()
+
+
+def test_not_reentrant_and_release_needs_a_hold(path: Path) -> None:
+    lock = Lock(path)
+    with pytest.raises(RuntimeError, match="not held"):
+        lock.release()
+    with lock, pytest.raises(RuntimeError, match="not reentrant"):
+        lock.acquire()
+    assert not lock.locked
+
+
+def test_bad_arguments(path: Path) -> None:
+    """Bad timeouts and files are refused before anything is opened; a range the C types
+    cannot hold is refused at acquire, which then holds nothing and leaks no descriptor."""
+    for bad in (-1, math.nan, math.inf):
+        with pytest.raises(ValueError, match="timeout"):
+            Lock(path, timeout=bad)
+    with pytest.raises(TypeError, match="timeout"):
+        Lock(path).acquire("1")  # type: ignore[arg-type]
+    with pytest.raises(TypeError):
+        Lock(1.5)  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        Lock(-1)
+    before = open_fds()
+    for timeout in (None, 0, 1):
+        lock = Lock(path, start=2**63, timeout=timeout)
+        with pytest.raises(OverflowError, match="start=9223372036854775808"):
+            lock.acquire()
+        assert not lock.locked
+    assert open_fds() == before
+    assert Lock(path).holders() == []
+
+
+def send(child: subprocess.Popen[str], code: str) -> None:
+    """Have the child run one line of code (it answers "done" when it has)."""
+    assert child.stdin is not None
+    child.stdin.write(code + "\n")
+    child.stdin.flush()
+
+
+@pytest.mark.parametrize("timeout", [None, 5.0])
+def test_edeadlk_is_raised_not_hung(path: Path, hold: Hold, timeout: float | None) -> None:
+    """POSIX Locks: we hold byte 0, a child holds byte 1 and waits for byte 0; our wait
+    for byte 1 would close the cycle and the kernel answers EDEADLK, with or without a
+    timeout.  Our byte 0 stays held until released, which ends the child's wait.  A
+    watchdog kills the child should the kernel not detect the cycle."""
+    fd = os.open(path, os.O_RDWR)
+    mine = Lock(fd, start=0, length=1, ofd=False)
+    mine.acquire()
+    child = hold(f"cfcntl.setlk(fd, {W}, 1, 1)")
+    send(child, f"cfcntl.setlkw(fd, {W}, 0, 1)")
+    wait_for_waiter(path)
+    watchdog = threading.Timer(TIMEOUT, child.kill)
+    watchdog.start()
+    try:
+        with pytest.raises(OSError) as info:
+            Lock(fd, start=1, length=1, ofd=False).acquire(timeout)
+    finally:
+        watchdog.cancel()
+    assert info.value.errno == errno.EDEADLK
+    assert child.poll() is None and mine.locked
+    mine.release()
+    assert child.stdout is not None and child.stdout.readline() == "done\n"
+    os.close(fd)
+
+
+def test_holders_name_the_process(path: Path, hold: Hold) -> None:
+    """Lock.holders() names the child holding a conflicting POSIX or OFD lock by pid and
+    command; a non-conflicting lock (another range, or a reader for a reader) is left out."""
+    child = hold(f"cfcntl.setlk(fd, {W}, 0, 10)\ncfcntl.setlk(fd, {R}, 20, 10, ofd=True)")
+    name = cfcntl.holders.command(child.pid)
+    assert name and name.startswith("python")
+    everything = Lock(path).holders()
+    assert {(h.pid, h.command, h.kind, h.type, h.start, h.length) for h in everything} == {
+        (child.pid, name, "POSIX", W, 0, 10),
+        (child.pid, name, "OFD", R, 20, 10),
+    }
+    assert [h.kind for h in Lock(path, shared=True).holders()] == ["POSIX"]
+    assert Lock(path, start=10, length=10).holders() == []
+    assert cfcntl.getlk(os.open(path, os.O_RDONLY), W, 20, 1, ofd=True) == Flock(
+        R, os.SEEK_SET, 20, 10, -1
+    )
+
+
+def test_timed_wait_leaves_no_timer_and_no_handler_change(path: Path) -> None:
+    """The timed wait deletes its timer (/proc/self/timers is empty after) and changes no
+    Python-visible signal handler."""
+    handlers = {s: signal.getsignal(s) for s in signal.valid_signals() if s != signal.SIGKILL}
+    with Lock(path):
+        for _ in range(20):
+            with pytest.raises(TimeoutError):
+                Lock(path).acquire(0.001)
+    assert Path("/proc/self/timers").read_text() == ""
+    assert {s: signal.getsignal(s) for s in handlers} == handlers
+
+
+TAKEN = r"""
+import os, signal, sys, time
+import cfcntl
+calls = []
+for s in range(signal.SIGRTMIN, signal.SIGRTMAX + 1):
+    signal.signal(s, lambda n, f: calls.append(n))
+holder = cfcntl.Lock(sys.argv[1])
+holder.acquire()
+t0, cpu0 = time.monotonic(), time.process_time()
+try:
+    cfcntl.Lock(sys.argv[1]).acquire(0.3)
+except TimeoutError:
+    pass
+print(time.monotonic() - t0, time.process_time() - cpu0, calls)
+"""
+
+
+def test_every_realtime_signal_taken_falls_back_to_polling(path: Path) -> None:
+    """With a Python handler on every real-time signal there is none to borrow: the timed
+    wait polls instead, still ends at its deadline, and no user handler is ever called."""
+    out = subprocess.run(
+        [sys.executable, "-c", TAKEN, str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout.split(maxsplit=2)
+    elapsed, cpu, calls = float(out[0]), float(out[1]), out[2].strip()
+    assert 0.3 <= elapsed < 0.5
+    assert cpu < 0.1
+    assert calls == "[]"
+
+
+def test_fork_child_releases_nothing(path: Path) -> None:
+    """A held Lock inherited by a forked child is not ``locked`` there, and its release()
+    (or a with-block exit) does not unlock: the parent still holds the lock after the
+    child is gone."""
+    lock = Lock(path)
+    lock.acquire()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        try:
+            report = f"{lock.locked}"
+            lock.release()
+            report += f" {lock.locked}"
+            os.write(w, report.encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    try:
+        assert os.read(r, 100) == b"False False"
+        assert os.waitpid(pid, 0)[1] == 0
+    finally:
+        os.close(r)
+    assert lock.locked
+    with pytest.raises(TimeoutError):
+        Lock(path).acquire(0)
+    lock.release()
+    Lock(path).acquire(0)
+
+
+def test_repr(path: Path) -> None:
+    lock = Lock(path, shared=True, start=5, length=10, ofd=False)
+    assert repr(lock) == f"<cfcntl.Lock {path!r} 5+10 shared POSIX unlocked>"
+    with lock:
+        assert repr(lock).endswith(" locked>")
