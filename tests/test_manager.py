@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from test_locks import path  # the fixture: a 64-byte file in tmp_path
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Flock, Lock
@@ -39,13 +40,7 @@ for line in sys.stdin:
 """
 
 Hold = Callable[[str], subprocess.Popen[str]]
-
-
-@pytest.fixture
-def path(tmp_path: Path) -> Path:
-    p = tmp_path / "locked"
-    p.write_bytes(b"\0" * 64)
-    return p
+__all__ = ["path"]  # a fixture, re-exported for test_holders.py and test_reliability.py
 
 
 @pytest.fixture
