@@ -290,6 +290,12 @@ def _argument(function: str, request: int, ctype: str, value: Any = None) -> tup
     :data:`KNOWN`, the size of the type the kernel uses.
     """
     size = ioc.size_of(ctype)
+    kind = _ffi.typeof(ctype).kind
+    if kind not in ("primitive", "struct", "union", "array"):
+        raise ValueError(f"{function}(): {ctype!r} is a {kind} type, not data to pass")
+    scalar = kind == "primitive"
+    if scalar and not isinstance(_ffi.new(f"{ctype} *")[0], int):
+        raise ValueError(f"{function}(): {ctype!r} is not an integer type")
     expected = ioc.decode(request).size
     known = _BY_NUMBER.get(request)
     if not expected and known is not None and known.kernel_ctype is not None:
@@ -300,17 +306,10 @@ def _argument(function: str, request: int, ctype: str, value: Any = None) -> tup
             f"{function}(): request {request:#x} takes a {expected}-byte argument, "
             f"{ctype!r} is {size} bytes{about}"
         )
-    kind = _ffi.typeof(ctype).kind
-    if kind not in ("primitive", "struct", "union", "array"):
-        raise ValueError(f"{function}(): {ctype!r} is a {kind} type, not data to pass")
     try:
-        arg = _ffi.new(ctype if kind == "array" else f"{ctype} *", value)
+        return _ffi.new(f"{ctype} *" if kind != "array" else ctype, value), scalar
     except (TypeError, OverflowError, ValueError, KeyError, IndexError) as exc:
         raise type(exc)(f"{function}(): {value!r} does not fit {ctype!r}: {exc}") from None
-    scalar = kind == "primitive"
-    if scalar and not isinstance(arg[0], int):
-        raise ValueError(f"{function}(): {ctype!r} is not an integer type")
-    return arg, scalar
 
 
 def _call(function: str, fd: FileDescriptorLike, request: int, arg: Any) -> int:
