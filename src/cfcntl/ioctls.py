@@ -392,7 +392,7 @@ class Known(NamedTuple):
 STRUCTS = ("struct winsize", "struct file_clone_range")
 """The C structs the ioctl helpers pass, declared to the compiler with ``...;``."""
 
-_INT_TRAP = "the header encodes a long (8 bytes on LP64); the kernel reads and writes an int"
+_INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
 _REQUESTS: tuple[tuple[str, Direction, str | None, str | None, str], ...] = (
     ("FIONREAD", "read", None, "int", "legacy number; the same request as SIOCINQ"),
     ("SIOCINQ", "read", None, "int", "FIONREAD for sockets"),
