@@ -120,6 +120,7 @@ def test_winsize_round_trip_seen_by_the_stdlib(pty: tuple[int, int]) -> None:
     master, slave = pty
     for size in (ioctls.Winsize(24, 80, 640, 480), ioctls.Winsize(65535, 65535, 65535, 65535)):
         ioctls.set_winsize(master, size)
+        assert errno_of(lambda: ioctls.tiocgptn(slave)) == errno.ENOTTY  # errno left set
         got = ioctls.get_winsize(slave)
         assert got == size and type(got) is ioctls.Winsize and got.cols == size.cols
         raw = fcntl.ioctl(slave, cfcntl.TIOCGWINSZ, bytes(8))

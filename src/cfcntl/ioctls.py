@@ -44,6 +44,7 @@ def _number(fd: FileDescriptorLike) -> int:
 
 
 def _int_getter(name: str, request: str, doc: str) -> Callable[[FileDescriptorLike], int]:
+    """``name(fd)``: the int the C helper returns, or the OSError for its errno."""
     helper = _helper(name, request)
     failed = _FAILED
 
@@ -65,9 +66,10 @@ def _int_getter(name: str, request: str, doc: str) -> Callable[[FileDescriptorLi
 def _int_setter(
     name: str, request: str, argument: str, ctype: str, doc: str
 ) -> Callable[[FileDescriptorLike, int], None]:
+    """``name(fd, value)``: pass ``value`` as the helper's ``ctype``, named ``argument``."""
     helper = _helper(name, request)
 
-    def set(fd: FileDescriptorLike, value: int) -> None:
+    def put(fd: FileDescriptorLike, value: int) -> None:
         number = _number(fd)
         try:
             result: int = helper(number, value)
@@ -76,12 +78,13 @@ def _int_setter(
         if result == -1:
             raise oserror()
 
-    set.__name__ = set.__qualname__ = name
-    set.__doc__ = doc
-    return set
+    put.__name__ = put.__qualname__ = name
+    put.__doc__ = doc
+    return put
 
 
 def _plain(name: str, request: str, doc: str) -> Callable[[FileDescriptorLike], None]:
+    """``name(fd)`` for a request with no argument."""
     helper = _helper(name, request)
 
     def call(fd: FileDescriptorLike) -> None:
