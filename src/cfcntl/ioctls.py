@@ -36,8 +36,24 @@ def _helper(name: str, request: str) -> Callable[..., Any]:
     return absent
 
 
-def _number(fd: FileDescriptorLike) -> int:
-    return fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+_Argument = tuple[str, str, Any]
+"""(name, C type, value) of an argument, named in errors."""
+
+
+def _fd(fd: FileDescriptorLike, name: str = "fd") -> _Argument:
+    return name, "int", fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+
+
+def _run(function: str, helper: Callable[..., int], *arguments: _Argument) -> int:
+    """``helper`` called with the arguments' values; cffi's refusals name the argument at
+    fault, and -1 becomes the OSError for errno."""
+    try:
+        result = helper(*(value for _, _, value in arguments))
+    except (TypeError, OverflowError) as exc:
+        raise refused(exc, function, *arguments) from None
+    if result == -1:
+        raise oserror()
+    return result
 
 
 # --------------------------------------------------------------------------- typed helpers
@@ -70,13 +86,7 @@ def _int_setter(
     helper = _helper(name, request)
 
     def put(fd: FileDescriptorLike, value: int) -> None:
-        number = _number(fd)
-        try:
-            result: int = helper(number, value)
-        except (TypeError, OverflowError) as exc:
-            raise refused(exc, name, ("fd", "int", number), (argument, ctype, value)) from None
-        if result == -1:
-            raise oserror()
+        _run(name, helper, _fd(fd), (argument, ctype, value))
 
     put.__name__ = put.__qualname__ = name
     put.__doc__ = doc
@@ -88,13 +98,7 @@ def _plain(name: str, request: str, doc: str) -> Callable[[FileDescriptorLike], 
     helper = _helper(name, request)
 
     def call(fd: FileDescriptorLike) -> None:
-        number = _number(fd)
-        try:
-            result: int = helper(number)
-        except OverflowError as exc:
-            raise refused(exc, name, ("fd", "int", number)) from None
-        if result == -1:
-            raise oserror()
+        _run(name, helper, _fd(fd))
 
     call.__name__ = call.__qualname__ = name
     call.__doc__ = doc
@@ -175,11 +179,7 @@ tiocsctty = _plain(
 
 def blkgetsize64(fd: FileDescriptorLike) -> int:
     """The block device's size in bytes (BLKGETSIZE64), the u64 the kernel writes."""
-    number = _number(fd)
-    try:
-        size: int = _cf_blkgetsize64(number)
-    except OverflowError as exc:
-        raise refused(exc, "blkgetsize64", ("fd", "int", number)) from None
+    size = _run("blkgetsize64", _cf_blkgetsize64, _fd(fd))
     if size == _U64_FAILED and _ffi.errno:
         raise oserror()
     return size
@@ -217,22 +217,16 @@ def get_winsize(fd: FileDescriptorLike) -> Winsize:
 
 def set_winsize(fd: FileDescriptorLike, size: Winsize) -> None:
     """Set the terminal's size (TIOCSWINSZ); the foreground process group gets SIGWINCH."""
-    number = _number(fd)
     rows, cols, xpixel, ypixel = size
-    try:
-        result: int = _lib.cf_set_winsize(number, rows, cols, xpixel, ypixel)
-    except (TypeError, OverflowError) as exc:
-        raise refused(
-            exc,
-            "set_winsize",
-            ("fd", "int", number),
-            ("rows", "unsigned short", rows),
-            ("cols", "unsigned short", cols),
-            ("xpixel", "unsigned short", xpixel),
-            ("ypixel", "unsigned short", ypixel),
-        ) from None
-    if result == -1:
-        raise oserror()
+    _run(
+        "set_winsize",
+        _lib.cf_set_winsize,
+        _fd(fd),
+        ("rows", "unsigned short", rows),
+        ("cols", "unsigned short", cols),
+        ("xpixel", "unsigned short", xpixel),
+        ("ypixel", "unsigned short", ypixel),
+    )
 
 
 _cf_ficlone = _helper("ficlone", "FICLONE")
@@ -245,15 +239,7 @@ def ficlone(dst: FileDescriptorLike, src: FileDescriptorLike) -> None:
     Only filesystems with reflinks (btrfs, XFS, ...) do it; others answer EOPNOTSUPP,
     EXDEV (different filesystems) or EINVAL.
     """
-    numbers = (_number(dst), _number(src))
-    try:
-        result: int = _cf_ficlone(*numbers)
-    except OverflowError as exc:
-        raise refused(
-            exc, "ficlone", ("dst", "int", numbers[0]), ("src", "int", numbers[1])
-        ) from None
-    if result == -1:
-        raise oserror()
+    _run("ficlone", _cf_ficlone, _fd(dst, "dst"), _fd(src, "src"))
 
 
 def ficlonerange(
@@ -265,21 +251,15 @@ def ficlonerange(
 ) -> None:
     """Share ``length`` bytes of ``src`` at ``src_offset`` into ``dst`` at ``dst_offset``
     (FICLONERANGE); offsets and length must be block-aligned, length 0 means to the end."""
-    numbers = (_number(dst), _number(src))
-    try:
-        result: int = _cf_ficlonerange(*numbers, src_offset, length, dst_offset)
-    except (TypeError, OverflowError) as exc:
-        raise refused(
-            exc,
-            "ficlonerange",
-            ("dst", "int", numbers[0]),
-            ("src", "int", numbers[1]),
-            ("src_offset", "uint64_t", src_offset),
-            ("length", "uint64_t", length),
-            ("dst_offset", "uint64_t", dst_offset),
-        ) from None
-    if result == -1:
-        raise oserror()
+    _run(
+        "ficlonerange",
+        _cf_ficlonerange,
+        _fd(dst, "dst"),
+        _fd(src, "src"),
+        ("src_offset", "uint64_t", src_offset),
+        ("length", "uint64_t", length),
+        ("dst_offset", "uint64_t", dst_offset),
+    )
 
 
 # --------------------------------------------------------------------------- generic calls
@@ -316,14 +296,11 @@ def _argument(function: str, request: int, ctype: str, value: Any = None) -> tup
 
 
 def _call(function: str, fd: FileDescriptorLike, request: int, arg: Any) -> int:
-    number = _number(fd)
-    try:
+    def with_arg(number: int, request: int) -> int:
         result: int = _lib.cf_ioctl_ptr(number, request, arg)
-    except OverflowError as exc:
-        raise refused(exc, function, ("fd", "int", number)) from None
-    if result == -1:
-        raise oserror()
-    return result
+        return result
+
+    return _run(function, with_arg, _fd(fd), ("request", "unsigned int", request))
 
 
 def read(fd: FileDescriptorLike, request: int, ctype: str) -> Any:
@@ -362,14 +339,7 @@ def none(fd: FileDescriptorLike, request: int) -> int:
     size = ioc.decode(request).size
     if size:
         raise ValueError(f"none(): request {request:#x} encodes a {size}-byte argument")
-    number = _number(fd)
-    try:
-        result: int = _lib.cf_ioctl_none(number, request)
-    except OverflowError as exc:
-        raise refused(exc, "none", ("fd", "int", number)) from None
-    if result == -1:
-        raise oserror()
-    return result
+    return _run("none", _lib.cf_ioctl_none, _fd(fd), ("request", "unsigned int", request))
 
 
 # --------------------------------------------------------------------------- the registry
