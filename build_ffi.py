@@ -36,6 +36,10 @@ PREAMBLE = """\
 #include <string.h>
 #include <sys/file.h>
 #include <sys/types.h>
+#include <sys/ioctl.h>
+#include <linux/fs.h>
+#include <asm/ioctl.h>
+#include <linux/sockios.h>
 """
 
 HELPERS = """\
@@ -270,6 +274,167 @@ int cf_lock_until(int fd, int try_cmd, int wait_cmd, short type, short whence,
 """
 
 
+# ioctl(2): the requests the typed helpers issue.  Each helper is C so that Python calls a
+# fixed-signature function with scalars; a request the headers lack leaves its helper
+# failing with ENOTTY (Python raises NotImplementedError before calling it).
+
+#: (helper, request, C type the kernel writes) for the int getters: ``int64_t cf_NAME(int fd)``
+#: returns the value, or CF_IOCTL_FAILED (outside every such type) with errno set.
+IOCTL_GETTERS = (
+    ("fionread", "FIONREAD", "int"),
+    ("tiocoutq", "TIOCOUTQ", "int"),
+    ("tiocgpgrp", "TIOCGPGRP", "pid_t"),
+    ("tiocgsid", "TIOCGSID", "pid_t"),
+    ("tiocgptn", "TIOCGPTN", "unsigned int"),
+    ("tiocgetd", "TIOCGETD", "int"),
+    ("fs_getflags", "FS_IOC_GETFLAGS", "int"),
+    ("fs_getversion", "FS_IOC_GETVERSION", "int"),
+    ("blksszget", "BLKSSZGET", "int"),
+)
+#: (helper, request, C type the kernel reads) for the int setters: ``int cf_NAME(int fd, T value)``.
+IOCTL_SETTERS = (
+    ("fionbio", "FIONBIO", "int"),
+    ("fioasync", "FIOASYNC", "int"),
+    ("tiocsptlck", "TIOCSPTLCK", "int"),
+    ("tiocspgrp", "TIOCSPGRP", "pid_t"),
+    ("fs_setflags", "FS_IOC_SETFLAGS", "int"),
+)
+#: (helper, request) for requests with no argument: ``int cf_NAME(int fd)`` passes 0.
+IOCTL_PLAIN = (
+    ("fioclex", "FIOCLEX"),
+    ("fionclex", "FIONCLEX"),
+    ("tiocexcl", "TIOCEXCL"),
+    ("tiocnxcl", "TIOCNXCL"),
+    ("tiocnotty", "TIOCNOTTY"),
+    ("tiocsctty", "TIOCSCTTY"),
+)
+
+
+def _guarded(request: str, signature: str, body: str, fallback: str) -> str:
+    """A static C helper that issues ``request``, or fails with ENOTTY without it."""
+    return (
+        f"static {signature}\n{{\n#ifdef {request}\n{body}\n#else\n"
+        f"    errno = ENOTTY;\n    return {fallback};\n#endif\n}}\n"
+    )
+
+
+IOCTL_HELPERS = (
+    """\
+#define CF_IOCTL_FAILED INT64_MIN
+
+/* The generic calls: the argument by pointer, or none (a zero unsigned long). */
+static int cf_ioctl_ptr(int fd, unsigned int request, void *arg) { return ioctl(fd, request, arg); }
+
+static int cf_ioctl_none(int fd, unsigned int request)
+{
+    return ioctl(fd, request, (unsigned long)0);
+}
+
+/* TIOCGWINSZ: the four fields packed into one uint64_t, ws_row in the low 16 bits.
+   UINT64_MAX is also a failure; errno is 0 when it is the real answer. */
+static uint64_t cf_get_winsize(int fd)
+{
+    struct winsize ws;
+    uint64_t packed;
+    if (ioctl(fd, TIOCGWINSZ, &ws) == -1)
+        return UINT64_MAX;
+    packed = (uint64_t)ws.ws_row | (uint64_t)ws.ws_col << 16
+           | (uint64_t)ws.ws_xpixel << 32 | (uint64_t)ws.ws_ypixel << 48;
+    if (packed == UINT64_MAX)
+        errno = 0;
+    return packed;
+}
+
+static int cf_set_winsize(int fd, unsigned short row, unsigned short col,
+                          unsigned short xpixel, unsigned short ypixel)
+{
+    struct winsize ws;
+    memset(&ws, 0, sizeof ws);
+    ws.ws_row = row;
+    ws.ws_col = col;
+    ws.ws_xpixel = xpixel;
+    ws.ws_ypixel = ypixel;
+    return ioctl(fd, TIOCSWINSZ, &ws);
+}
+"""
+    + _guarded(
+        "BLKGETSIZE64",
+        "uint64_t cf_blkgetsize64(int fd)",
+        "    uint64_t size = 0;\n"
+        "    if (ioctl(fd, BLKGETSIZE64, &size) == -1)\n        return UINT64_MAX;\n"
+        "    if (size == UINT64_MAX)\n        errno = 0;\n    return size;",
+        "UINT64_MAX",
+    )
+    + _guarded(
+        "FICLONE",
+        "int cf_ficlone(int dst, int src)",
+        "    return ioctl(dst, FICLONE, src);",
+        "-1",
+    )
+    + _guarded(
+        "FICLONERANGE",
+        "int cf_ficlonerange(int dst, int src, uint64_t src_offset, uint64_t length,\n"
+        "                    uint64_t dst_offset)",
+        "    struct file_clone_range range;\n    memset(&range, 0, sizeof range);\n"
+        "    range.src_fd = src;\n    range.src_offset = src_offset;\n"
+        "    range.src_length = length;\n    range.dest_offset = dst_offset;\n"
+        "    return ioctl(dst, FICLONERANGE, &range);",
+        "-1",
+    )
+    + "".join(
+        _guarded(
+            request,
+            f"int64_t cf_{name}(int fd)",
+            f"    {ctype} value = 0;\n"
+            f"    return ioctl(fd, {request}, &value) == -1 ? CF_IOCTL_FAILED : (int64_t)value;",
+            "CF_IOCTL_FAILED",
+        )
+        for name, request, ctype in IOCTL_GETTERS
+    )
+    + "".join(
+        _guarded(
+            request,
+            f"int cf_{name}(int fd, {ctype} value)",
+            f"    return ioctl(fd, {request}, &value);",
+            "-1",
+        )
+        for name, request, ctype in IOCTL_SETTERS
+    )
+    + "".join(
+        _guarded(
+            request,
+            f"int cf_{name}(int fd)",
+            f"    return ioctl(fd, {request}, (unsigned long)0);",
+            "-1",
+        )
+        for name, request in IOCTL_PLAIN
+    )
+)
+
+IOCTL_CDEF = (
+    """\
+#define CF_IOCTL_FAILED ...
+
+struct winsize { unsigned short ws_row; unsigned short ws_col;
+                 unsigned short ws_xpixel; unsigned short ws_ypixel; ...; };
+struct file_clone_range { int64_t src_fd; uint64_t src_offset; uint64_t src_length;
+                          uint64_t dest_offset; ...; };
+
+int cf_ioctl_ptr(int fd, unsigned int request, void *arg);
+int cf_ioctl_none(int fd, unsigned int request);
+uint64_t cf_get_winsize(int fd);
+int cf_set_winsize(int fd, unsigned short row, unsigned short col,
+                   unsigned short xpixel, unsigned short ypixel);
+uint64_t cf_blkgetsize64(int fd);
+int cf_ficlone(int dst, int src);
+int cf_ficlonerange(int dst, int src, uint64_t src_offset, uint64_t length, uint64_t dst_offset);
+"""
+    + "".join(f"int64_t cf_{name}(int fd);\n" for name, _, _ in IOCTL_GETTERS)
+    + "".join(f"int cf_{name}(int fd, {ctype} value);\n" for name, _, ctype in IOCTL_SETTERS)
+    + "".join(f"int cf_{name}(int fd);\n" for name, _ in IOCTL_PLAIN)
+)
+
+
 def constant_names(path: Path = CONSTANTS_FILE) -> list[str]:
     """The constant names cfcntl looks for: the bare ``NAME: int`` annotations in ``path``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -333,8 +498,10 @@ def defined_constants(names: Sequence[str], preamble: str = PREAMBLE) -> list[st
 def make_ffibuilder(constants: Sequence[str]) -> FFI:
     """One FFI: the structs, the helpers, and ``#define NAME ...`` for each constant."""
     ffi = FFI()
-    ffi.cdef(CDEF + LOCK_CDEF + "".join(f"#define {name} ...\n" for name in constants))
-    ffi.set_source("cfcntl._cfcntl", PREAMBLE + HELPERS + LOCK_HELPERS)
+    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF
+    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS
+    ffi.cdef(cdef + "".join(f"#define {name} ...\n" for name in constants))
+    ffi.set_source("cfcntl._cfcntl", PREAMBLE + source)
     return ffi
 
 

@@ -56,3 +56,37 @@ def test_help_and_usage_errors() -> None:
     assert "--json" in run("report", "--help").stdout
     proc = run()
     assert proc.returncode == 2 and "usage:" in proc.stderr
+
+
+def test_report_lists_ioctl_structs_and_requests_from_the_compiler() -> None:
+    """Each known request with its number and decoded fields, the header trap spelled
+    out, and the ioctl structs with the compiler's sizes; the JSON holds the same."""
+    proc = run("report")
+    assert proc.returncode == 0, proc.stderr
+    assert f"\nioctl: {len(cfcntl.ioctls.KNOWN)} requests known" in proc.stdout
+    lines = proc.stdout.split("\nioctl: ", 1)[1].splitlines()
+    at = next(i for i, line in enumerate(lines) if line.strip().startswith("FS_IOC_GETFLAGS "))
+    fields = cfcntl.ioc.decode(cfcntl.FS_IOC_GETFLAGS)
+    assert lines[at].split()[1:] == [
+        f"{cfcntl.FS_IOC_GETFLAGS:#x}",
+        "R",
+        f"{fields.type:#04x}",
+        "1",
+        str(cfcntl._cfcntl.ffi.sizeof("long")),
+        "int",
+    ]
+    assert "encodes a long" in lines[at + 1] and "an int" in lines[at + 1]
+    size = cfcntl._cfcntl.ffi.sizeof("struct file_clone_range")
+    assert f"struct file_clone_range: {size} bytes" in proc.stdout
+    data = json.loads(run("report", "--json").stdout)["ioctl"]
+    assert data["structs"]["struct winsize"]["size"] == 8
+    assert [f["name"] for f in data["structs"]["struct winsize"]["fields"]] == [
+        "ws_row",
+        "ws_col",
+        "ws_xpixel",
+        "ws_ypixel",
+    ]
+    assert set(data["requests"]) == set(cfcntl.ioctls.KNOWN)
+    ficlone = data["requests"]["FICLONE"]
+    assert (ficlone["request"], ficlone["nr"], ficlone["size"]) == (cfcntl.FICLONE, 9, 4)
+    assert ficlone["kernel_ctype"] == "int" and ficlone["direction"] == "value"

@@ -7,6 +7,7 @@ case; every constant under the stdlib's name.
 
 from importlib.metadata import version as _version
 
+from . import ioc as ioc, ioctls as ioctls
 from ._syscall import (
     FileDescriptorLike as FileDescriptorLike,
     HasFileno as HasFileno,
@@ -41,6 +42,17 @@ from .commands import (
 )
 from .constants import *  # every constant the headers define
 from .constants import (
+    _IOC_DIRBITS as _IOC_DIRBITS,  # the ioctl encoding (cfcntl.ioc), which * skips
+    _IOC_DIRSHIFT as _IOC_DIRSHIFT,
+    _IOC_NONE as _IOC_NONE,
+    _IOC_NRBITS as _IOC_NRBITS,
+    _IOC_NRSHIFT as _IOC_NRSHIFT,
+    _IOC_READ as _IOC_READ,
+    _IOC_SIZEBITS as _IOC_SIZEBITS,
+    _IOC_SIZESHIFT as _IOC_SIZESHIFT,
+    _IOC_TYPEBITS as _IOC_TYPEBITS,
+    _IOC_TYPESHIFT as _IOC_TYPESHIFT,
+    _IOC_WRITE as _IOC_WRITE,
     NAMES as NAMES,
     has as has,
     require as require,

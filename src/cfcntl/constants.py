@@ -111,6 +111,53 @@ RWH_WRITE_LIFE_MEDIUM: int
 RWH_WRITE_LIFE_LONG: int
 RWH_WRITE_LIFE_EXTREME: int
 
+# ioctl requests (cfcntl.ioctls): terminals and pseudo-terminals
+TIOCGWINSZ: int
+TIOCSWINSZ: int
+TIOCOUTQ: int
+TIOCGPGRP: int
+TIOCSPGRP: int
+TIOCGSID: int
+TIOCGPTN: int
+TIOCSPTLCK: int
+TIOCGETD: int
+TIOCEXCL: int
+TIOCNXCL: int
+TIOCNOTTY: int
+TIOCSCTTY: int
+
+# ioctl requests: any file, sockets
+FIONREAD: int
+FIONBIO: int
+FIOASYNC: int
+FIOCLEX: int
+FIONCLEX: int
+SIOCINQ: int
+SIOCOUTQ: int
+
+# ioctl requests: filesystems and block devices
+FS_IOC_GETFLAGS: int
+FS_IOC_SETFLAGS: int
+FS_IOC_GETVERSION: int
+FICLONE: int
+FICLONERANGE: int
+BLKSSZGET: int
+BLKGETSIZE64: int
+
+# ioctl request encoding (<asm/ioctl.h>), for cfcntl.ioc; the leading underscore keeps
+# them out of ``from cfcntl.constants import *``
+_IOC_NRBITS: int
+_IOC_TYPEBITS: int
+_IOC_SIZEBITS: int
+_IOC_DIRBITS: int
+_IOC_NRSHIFT: int
+_IOC_TYPESHIFT: int
+_IOC_SIZESHIFT: int
+_IOC_DIRSHIFT: int
+_IOC_NONE: int
+_IOC_WRITE: int
+_IOC_READ: int
+
 #: Every name cfcntl looks for in the headers, in the order above.
 NAMES = tuple(name for name in __annotations__ if name.isupper())
 

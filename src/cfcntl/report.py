@@ -12,8 +12,8 @@ import sys
 import textwrap
 from typing import Any
 
-from . import constants
-from .layout import StructLayout, layout
+from . import constants, ioc, ioctls
+from .layout import StructLayout, layout, struct_layout
 
 _LOCK_TYPES = frozenset({"F_RDLCK", "F_WRLCK", "F_UNLCK", "F_EXLCK", "F_SHLCK"})
 _GROUPS = (
@@ -62,6 +62,7 @@ def data() -> dict[str, Any]:
         },
         "constants": {n: constants.require(n) for n in constants.NAMES if constants.has(n)},
         "absent": [n for n in constants.NAMES if not constants.has(n)],
+        "ioctl": ioctl_data(),
     }
 
 
@@ -79,6 +80,49 @@ def _struct_text(name: str, lay: StructLayout) -> list[str]:
         verdict = f"WRONG ({source}):" if problems else f"matches the C struct ({source})"
         lines.append(f"  {fmt:<{width}} {size:>5}  {verdict}")
         lines += [f"  {'':<{width}} {'':>5}    {problem}" for problem in problems]
+    return lines
+
+
+def ioctl_data() -> dict[str, Any]:
+    """The ioctl structs as the compiler laid them out, and each known request decoded."""
+    return {
+        "structs": {
+            name: {
+                "size": lay.size,
+                "alignment": lay.alignment,
+                "fields": [f._asdict() for f in lay.fields],
+            }
+            for name, lay in ((name, struct_layout(name)) for name in ioctls.STRUCTS)
+        },
+        "requests": {
+            name: {
+                "request": known.request,
+                **ioc.decode(known.request)._asdict(),
+                **{k: v for k, v in known._asdict().items() if k not in ("name", "request")},
+            }
+            for name, known in ioctls.KNOWN.items()
+        },
+    }
+
+
+_DIRECTIONS = {ioc.NONE: "-", ioc.READ: "R", ioc.WRITE: "W", ioc.READ | ioc.WRITE: "RW"}
+
+
+def _ioctl_text(d: dict[str, Any]) -> list[str]:
+    lines = ["", f"ioctl: {len(d['requests'])} requests known (_IOC_ fields from the compiler)"]
+    lines.append(f"  {'request':<18} {'number':>10} dir type  nr size  kernel argument")
+    for name, r in d["requests"].items():
+        kernel = r["kernel_ctype"] or "none"
+        if r["direction"] == "value":
+            kernel += " (by value)"
+        lines.append(
+            f"  {name:<18} {r['request']:#10x} {_DIRECTIONS[r['dir']]:<3} {r['type']:#04x} "
+            f"{r['nr']:>3} {r['size']:>4}  {kernel}"
+        )
+        if r["note"]:
+            lines.append(f"  {'':<18} {'':>10}   {r['note']}")
+    for name in d["structs"]:
+        lines += ["", *_struct_text(name, struct_layout(name))]
     return lines
 
 
@@ -109,6 +153,7 @@ def text() -> str:
     if absent:
         lines.append(f"  {'absent:':<18}{' '.join(absent)}")
         lines.append(" " * 20 + "(the headers do not define them; cfcntl.has() is False)")
+    lines += _ioctl_text(d["ioctl"])
     return "\n".join(lines)
 
 

@@ -1,0 +1,489 @@
+"""cfcntl.ioctls against real kernel objects, side by side with the stdlib's fcntl.ioctl.
+
+Sockets, pipes, pseudo-terminals from os.openpty (never a controlling terminal of the
+test process), tmp_path files, and block devices or reflink filesystems only where the
+machine has them.  Request numbers given to the stdlib come from cfcntl (older Pythons
+lack FICLONE and the termios module lacks the FS_IOC_* names).
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import signal
+import socket
+import stat
+import struct
+import sys
+import tempfile
+from array import array
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+import cfcntl
+from cfcntl import ioc, ioctls
+from cfcntl._cfcntl import ffi
+
+QUEUED = 0x1234  # the seed article's FIONREAD experiment: 4660 bytes waiting
+
+
+def errno_of(call: Callable[[], object]) -> int:
+    with pytest.raises(OSError) as info:
+        call()
+    return info.value.errno
+
+
+def stdlib_int(fd: int, request: int) -> int:
+    """An int getter through the stdlib, the way its docs show it."""
+    buf = array("i", [0])
+    fcntl.ioctl(fd, request, buf, True)
+    return buf[0]
+
+
+@pytest.fixture
+def queued() -> Iterator[socket.socket]:
+    """The reading end of a socketpair with QUEUED bytes waiting."""
+    a, b = socket.socketpair()
+    with a, b:
+        a.sendall(b"x" * QUEUED)
+        yield b
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, int]]:
+    master, slave = os.openpty()
+    yield master, slave
+    os.close(slave)
+    os.close(master)
+
+
+@pytest.fixture
+def regular(tmp_path: Path) -> Iterator[int]:
+    fd = os.open(tmp_path / "data", os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"hello world\n")
+    yield fd
+    os.close(fd)
+
+
+# --------------------------------------------------------------------------- FIONREAD
+
+
+def test_fionread_the_seeds_experiment_side_by_side(queued: socket.socket) -> None:
+    """4660 bytes queued: cfcntl says 4660 from an int; the stdlib says it through each
+    buffer kind the seed tried, and a buffer too short cuts the answer off silently."""
+    fd = queued.fileno()
+    assert ioctls.fionread(queued) == ioctls.fionread(fd) == QUEUED
+    assert ioctls.fionread(fd) == ioctls.read(fd, cfcntl.SIOCINQ, "int") == QUEUED
+    native = sys.byteorder
+
+    buf = array("i", [0])  # mutable, mutated in place: the docs' way
+    assert fcntl.ioctl(fd, cfcntl.FIONREAD, buf, True) == 0
+    assert buf[0] == QUEUED
+
+    mutable = bytearray(4)
+    assert fcntl.ioctl(fd, cfcntl.FIONREAD, mutable, True) == 0
+    assert int.from_bytes(mutable, native) == QUEUED
+    untouched = bytearray(4)  # mutate_flag=False: the answer is a copy, the buffer stays 0
+    copy = fcntl.ioctl(fd, cfcntl.FIONREAD, untouched, False)
+    assert (int.from_bytes(copy, native), untouched) == (QUEUED, bytearray(4))
+    assert int.from_bytes(fcntl.ioctl(fd, cfcntl.FIONREAD, bytes(4)), native) == QUEUED
+
+    # One byte where the kernel writes four: the stdlib returns one byte of the answer.
+    short = fcntl.ioctl(fd, cfcntl.FIONREAD, bytes(1))
+    assert len(short) == 1 and short[0] == QUEUED & 0xFF != QUEUED
+    tiny = bytearray(1)
+    fcntl.ioctl(fd, cfcntl.FIONREAD, tiny, True)
+    assert tiny[0] == QUEUED & 0xFF
+    # cfcntl refuses the short buffer: FIONREAD is known to take an int.
+    with pytest.raises(ValueError, match="takes a 4-byte argument, 'uint8_t' is 1 bytes"):
+        ioctls.read(fd, cfcntl.FIONREAD, "uint8_t")
+    assert ioctls.fionread(fd) == QUEUED  # nothing was read
+
+
+def test_outq_on_a_socket_agrees_with_the_stdlib() -> None:
+    """SIOCOUTQ on the sending end of a Unix socket: the memory the peer's unread data
+    holds (at least the bytes), as the stdlib sees it; nothing on the receiving end."""
+    a, b = socket.socketpair()
+    with a, b:
+        assert ioctls.tiocoutq(a) == 0
+        a.sendall(b"x" * QUEUED)
+        assert ioctls.tiocoutq(a) == stdlib_int(a.fileno(), cfcntl.SIOCOUTQ) >= QUEUED
+        assert ioctls.tiocoutq(b) == stdlib_int(b.fileno(), cfcntl.TIOCOUTQ) == 0
+
+
+# --------------------------------------------------------------------------- terminals
+
+
+def test_winsize_round_trip_seen_by_the_stdlib(pty: tuple[int, int]) -> None:
+    """Set on the master, read on the slave, by cfcntl and by the stdlib's struct path;
+    the largest values (all bits set, the C helper's failure pattern) come back too."""
+    master, slave = pty
+    for size in (ioctls.Winsize(24, 80, 640, 480), ioctls.Winsize(65535, 65535, 65535, 65535)):
+        ioctls.set_winsize(master, size)
+        assert errno_of(lambda: ioctls.tiocgptn(slave)) == errno.ENOTTY  # errno left set
+        got = ioctls.get_winsize(slave)
+        assert got == size and type(got) is ioctls.Winsize and got.cols == size.cols
+        raw = fcntl.ioctl(slave, cfcntl.TIOCGWINSZ, bytes(8))
+        assert struct.unpack("HHHH", raw) == size
+    fcntl.ioctl(master, cfcntl.TIOCSWINSZ, struct.pack("HHHH", 50, 132, 0, 7))
+    assert ioctls.get_winsize(master) == (50, 132, 0, 7)
+    win = ioctls.read(slave, cfcntl.TIOCGWINSZ, "struct winsize")
+    assert (win.ws_row, win.ws_col, win.ws_xpixel, win.ws_ypixel) == (50, 132, 0, 7)
+    ioctls.write(slave, cfcntl.TIOCSWINSZ, "struct winsize", {"ws_row": 3, "ws_col": 4})
+    assert ioctls.get_winsize(master) == (3, 4, 0, 0)
+
+
+def test_winsize_refusals(pty: tuple[int, int], regular: int) -> None:
+    master, _ = pty
+    ioctls.set_winsize(master, ioctls.Winsize(10, 20, 0, 0))
+    with pytest.raises(OverflowError, match=r"set_winsize\(\): cols=65536 does not fit"):
+        ioctls.set_winsize(master, ioctls.Winsize(10, 65536, 0, 0))
+    with pytest.raises(OverflowError, match="ypixel=-1"):
+        ioctls.set_winsize(master, ioctls.Winsize(10, 20, 0, -1))
+    with pytest.raises(TypeError, match="rows must be an int, not float"):
+        ioctls.set_winsize(master, ioctls.Winsize(1.5, 20, 0, 0))  # type: ignore[arg-type]
+    assert ioctls.get_winsize(master) == (10, 20, 0, 0)  # nothing reached the terminal
+    assert errno_of(lambda: ioctls.get_winsize(regular)) == errno.ENOTTY
+    assert errno_of(lambda: ioctls.set_winsize(regular, ioctls.Winsize(1, 1, 1, 1))) == (
+        errno.ENOTTY
+    )
+
+
+def test_pty_number_lock_and_line_discipline(pty: tuple[int, int]) -> None:
+    """TIOCGPTN names /dev/pts/N; TIOCSPTLCK locks the slave against opening."""
+    master, slave = pty
+    number = ioctls.tiocgptn(master)
+    assert os.ttyname(slave) == f"/dev/pts/{number}"
+    assert number == struct.unpack("I", fcntl.ioctl(master, cfcntl.TIOCGPTN, bytes(4)))[0]
+    assert errno_of(lambda: ioctls.tiocgptn(slave)) == errno.ENOTTY  # a master-only request
+    ioctls.tiocsptlck(master, 1)
+    assert errno_of(lambda: os.open(os.ttyname(slave), os.O_RDWR | os.O_NOCTTY)) == errno.EIO
+    ioctls.tiocsptlck(master, 0)
+    os.close(os.open(os.ttyname(slave), os.O_RDWR | os.O_NOCTTY))
+    assert ioctls.tiocgetd(slave) == stdlib_int(slave, cfcntl.TIOCGETD) == 0  # N_TTY
+
+
+def test_exclusive_mode(pty: tuple[int, int]) -> None:
+    """TIOCEXCL/TIOCNXCL, seen through TIOCGEXCL built with the encoder."""
+    _, slave = pty
+    tiocgexcl = ioc.IOR("T", 0x40, "int")
+    assert ioctls.read(slave, tiocgexcl, "int") == 0
+    ioctls.tiocexcl(slave)
+    assert ioctls.read(slave, tiocgexcl, "int") == stdlib_int(slave, tiocgexcl) == 1
+    ioctls.tiocnxcl(slave)
+    assert ioctls.read(slave, tiocgexcl, "int") == 0
+
+
+def test_no_controlling_terminal_is_enotty(pty: tuple[int, int]) -> None:
+    """The pty is nobody's controlling terminal: the session and process-group
+    requests answer ENOTTY, as they do through the stdlib."""
+    _, slave = pty
+    for call in (ioctls.tiocgsid, ioctls.tiocgpgrp, ioctls.tiocnotty):
+        assert errno_of(lambda call=call: call(slave)) == errno.ENOTTY
+    assert errno_of(lambda: stdlib_int(slave, cfcntl.TIOCGSID)) == errno.ENOTTY
+
+
+def test_controlling_terminal_in_a_new_session(pty: tuple[int, int]) -> None:
+    """In a forked child that has made itself a session leader: TIOCSCTTY takes the pty,
+    TIOCGSID/TIOCGPGRP name the child's session and group, TIOCSPGRP sets the group,
+    TIOCNOTTY gives the terminal up.  The child reports through a pipe.  (The number
+    0x5429 is TIOCGSID for the stdlib, whose termios module lacks the name.)"""
+    _, slave = pty
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - the child
+        status = 1
+        try:
+            os.setsid()
+            ioctls.tiocsctty(slave)
+            me = os.getpid()
+            got = [ioctls.tiocgsid(slave), ioctls.tiocgpgrp(slave), stdlib_int(slave, 0x5429)]
+            ioctls.tiocspgrp(slave, os.getpgrp())
+            signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a leader's TIOCNOTTY hangs up
+            ioctls.tiocnotty(slave)
+            after = errno_of(lambda: ioctls.tiocgsid(slave))
+            os.write(w, repr([*(g - me for g in got), after]).encode())
+            status = 0
+        finally:
+            os._exit(status)
+    os.close(w)
+    with os.fdopen(r) as report:
+        answer = report.read()
+    assert os.waitpid(pid, 0)[1] == 0, answer
+    assert answer == repr([0, 0, 0, errno.ENOTTY])
+
+
+def test_close_on_exec_nonblocking_and_async(regular: int, queued: socket.socket) -> None:
+    os.set_inheritable(regular, True)
+    ioctls.fioclex(regular)
+    assert cfcntl.getfd(regular) == cfcntl.FD_CLOEXEC
+    ioctls.fionclex(regular)
+    assert cfcntl.getfd(regular) == 0
+    ioctls.fionbio(queued, 1)
+    assert not os.get_blocking(queued.fileno())
+    assert cfcntl.getfl(queued) & cfcntl.O_NONBLOCK
+    ioctls.fionbio(queued, 0)
+    assert not cfcntl.getfl(queued) & cfcntl.O_NONBLOCK
+    ioctls.fioasync(queued, 1)
+    assert cfcntl.getfl(queued) & cfcntl.O_ASYNC
+    ioctls.fioasync(queued, 0)
+    assert not cfcntl.getfl(queued) & cfcntl.O_ASYNC
+
+
+# --------------------------------------------------------------------------- filesystems
+
+
+FS_NODUMP_FL = 0x40  # <linux/fs.h>; settable by the file's owner without privileges
+
+
+def test_fs_flags_pass_an_int(regular: int) -> None:
+    """FS_IOC_GETFLAGS/SETFLAGS move an int although the header encodes a long: the
+    typed helpers agree with the stdlib's int buffer, and the generic call refuses the
+    4-byte int the kernel really uses because the request says 8 (the header trap)."""
+    try:
+        flags = ioctls.fs_getflags(regular)
+    except OSError as exc:
+        pytest.skip(f"this filesystem has no inode flags: {exc}")
+    assert flags == stdlib_int(regular, cfcntl.FS_IOC_GETFLAGS)
+    ioctls.fs_setflags(regular, flags | FS_NODUMP_FL)
+    assert stdlib_int(regular, cfcntl.FS_IOC_GETFLAGS) == flags | FS_NODUMP_FL
+    assert ioctls.fs_getflags(regular) == flags | FS_NODUMP_FL
+    ioctls.fs_setflags(regular, flags)
+    assert ioctls.fs_getflags(regular) == flags
+    with pytest.raises(ValueError, match="8-byte argument, 'int' is 4 bytes"):
+        ioctls.read(regular, cfcntl.FS_IOC_GETFLAGS, "int")
+    assert ioctls.read(regular, cfcntl.FS_IOC_GETFLAGS, "long") == flags
+    assert cfcntl.ioctls.KNOWN["FS_IOC_GETFLAGS"].kernel_ctype == "int"
+    assert "int" in ioctls.KNOWN["FS_IOC_SETFLAGS"].note
+
+
+def test_fs_getversion_agrees_with_the_stdlib(regular: int) -> None:
+    try:
+        version = ioctls.fs_getversion(regular)
+    except OSError as exc:
+        assert exc.errno == errno_of(lambda: stdlib_int(regular, cfcntl.FS_IOC_GETVERSION))
+        pytest.skip(f"no inode generation here: {exc}")
+    assert version == stdlib_int(regular, cfcntl.FS_IOC_GETVERSION)
+
+
+def reflink_dirs() -> Iterator[str]:
+    """Writable directories on btrfs or XFS mounts."""
+    with open("/proc/mounts", encoding="utf-8") as mounts:
+        for line in mounts:
+            _, where, kind, *_ = line.split()
+            if kind in ("btrfs", "xfs") and os.access(where, os.W_OK):
+                yield where
+
+
+def test_ficlone_without_reflinks_is_a_clear_oserror(tmp_path: Path, regular: int) -> None:
+    """Here (ext4, tmpfs...) the kernel refuses, and cfcntl raises what the stdlib does."""
+    if tmp_path.stat().st_dev in {os.stat(d).st_dev for d in reflink_dirs()}:
+        pytest.skip("tmp_path is on a reflink filesystem")
+    dst = os.open(tmp_path / "clone", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        code = errno_of(lambda: ioctls.ficlone(dst, regular))
+        assert code in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL)
+        assert code == errno_of(lambda: fcntl.ioctl(dst, cfcntl.FICLONE, regular))
+        assert errno_of(lambda: ioctls.ficlonerange(dst, regular, 0, 0, 0)) == code
+        assert os.fstat(dst).st_size == 0
+    finally:
+        os.close(dst)
+
+
+def test_ficlone_on_a_reflink_filesystem() -> None:
+    where = next(reflink_dirs(), None)
+    if where is None:
+        pytest.skip("no writable btrfs or XFS mount on this machine")
+    block = os.statvfs(where).f_bsize
+    data = os.urandom(2 * block)
+    with tempfile.TemporaryDirectory(dir=where) as tmp:
+        src = os.open(Path(tmp, "src"), os.O_RDWR | os.O_CREAT, 0o600)
+        dst = os.open(Path(tmp, "dst"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            os.write(src, data)
+            os.fsync(src)
+            ioctls.ficlone(dst, src)
+            assert os.pread(dst, 2 * block, 0) == data
+            ioctls.ficlonerange(dst, src, block, block, 0)  # second block over the first
+            assert os.pread(dst, block, 0) == data[block:]
+        finally:
+            os.close(src)
+            os.close(dst)
+
+
+# --------------------------------------------------------------------------- block devices
+
+
+def test_block_requests_on_a_regular_file_are_enotty(regular: int) -> None:
+    for call in (ioctls.blksszget, ioctls.blkgetsize64):
+        assert errno_of(lambda call=call: call(regular)) == errno.ENOTTY
+
+
+def readable_block_device() -> tuple[int, str] | None:
+    """An open block device and its /sys/class/block name, if any can be opened."""
+    for name in sorted(os.listdir("/sys/class/block")):
+        path = f"/dev/{name}"
+        try:
+            if stat.S_ISBLK(os.stat(path).st_mode):
+                return os.open(path, os.O_RDONLY | os.O_NONBLOCK), name
+        except OSError:
+            continue
+    return None
+
+
+def test_block_device_size_and_sector_size() -> None:
+    found = readable_block_device()
+    if found is None:
+        pytest.skip("no block device this user can open")
+    fd, name = found
+    try:
+        sys_block = Path("/sys/class/block", name)
+        sectors = int((sys_block / "size").read_text())
+        assert ioctls.blkgetsize64(fd) == sectors * 512
+        sector = int((sys_block / "queue" / "logical_block_size").read_text())
+        assert ioctls.blksszget(fd) == sector == stdlib_int(fd, cfcntl.BLKSSZGET)
+    finally:
+        os.close(fd)
+
+
+# --------------------------------------------------------------------------- generic calls
+
+
+def test_generic_calls(queued: socket.socket, regular: int) -> None:
+    fd = queued.fileno()
+    assert ioctls.read(fd, cfcntl.FIONREAD, "int") == QUEUED
+    assert ioctls.readwrite(fd, cfcntl.FIONREAD, "int", 99) == QUEUED  # written back
+    os.set_inheritable(regular, True)
+    assert ioctls.none(regular, cfcntl.FIOCLEX) == 0
+    assert cfcntl.getfd(regular) == cfcntl.FD_CLOEXEC
+    assert ioctls.write(queued, cfcntl.FIONBIO, "int", 1) == 0
+    assert not os.get_blocking(fd)
+    unknown_legacy = ioc.IO("T", 0x19)  # TIOCGSOFTCAR, not in the registry: taken as told
+    assert unknown_legacy not in {k.request for k in ioctls.KNOWN.values()}
+    master, slave = os.openpty()
+    try:
+        assert ioctls.read(slave, unknown_legacy, "int") == stdlib_int(slave, unknown_legacy)
+        got = ioctls.readwrite(slave, ioc.IOR("T", 0x40, "int"), "int[1]", [7])
+        assert list(got) == [0]  # an array comes back owned, item by item
+    finally:
+        os.close(slave)
+        os.close(master)
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda fd: ioctls.read(fd, cfcntl.TIOCGPTN, "long"), "4-byte argument, 'long' is 8"),
+        (lambda fd: ioctls.read(fd, cfcntl.BLKGETSIZE64, "int"), "8-byte argument"),
+        (lambda fd: ioctls.write(fd, cfcntl.FICLONERANGE, "struct winsize", {}), "32-byte"),
+        (lambda fd: ioctls.write(fd, cfcntl.TIOCSWINSZ, "int", 0), "TIOCSWINSZ"),
+        (lambda fd: ioctls.none(fd, cfcntl.TIOCGPTN), "encodes a 4-byte argument"),
+        (lambda fd: ioctls.read(fd, cfcntl.FIONREAD, "float"), "not an integer type"),
+        (lambda fd: ioctls.read(fd, cfcntl.FIONREAD, "int *"), "a pointer type"),
+        (lambda fd: ioctls.read(fd, cfcntl.FIONREAD, "struct nope"), "unknown C type"),
+        (lambda fd: ioctls.read(fd, 1 << 32, "int"), "request 4294967296 does not fit"),
+        (lambda fd: ioctls.none(fd, -1), "request -1 does not fit"),
+    ],
+)
+def test_refused_before_the_syscall(call: Callable[[int], object], message: str) -> None:
+    """Each refusal comes before the kernel is asked: the descriptor is closed, so a
+    call that reached it would be EBADF."""
+    r, w = os.pipe()
+    os.close(r)
+    os.close(w)
+    with pytest.raises(ValueError, match=message):
+        call(r)
+
+
+def test_values_that_do_not_fit_are_refused(queued: socket.socket) -> None:
+    with pytest.raises(OverflowError, match="does not fit 'int'"):
+        ioctls.write(queued, cfcntl.FIONBIO, "int", 1 << 31)
+    with pytest.raises(TypeError, match="does not fit 'int'"):
+        ioctls.write(queued, cfcntl.FIONBIO, "int", "1")
+    with pytest.raises(IndexError, match="does not fit 'int\\[1\\]'"):
+        ioctls.write(queued, cfcntl.FIONBIO, "int[1]", [1, 2])
+    with pytest.raises(KeyError, match="ws_nope"):
+        ioctls.write(queued, cfcntl.TIOCSWINSZ, "struct winsize", {"ws_nope": 1})
+    with pytest.raises(OverflowError, match=r"fionbio\(\): on=2147483648 does not fit"):
+        ioctls.fionbio(queued, 1 << 31)
+    with pytest.raises(TypeError, match=r"tiocspgrp\(\): pgrp must be an int, not str"):
+        ioctls.tiocspgrp(queued, "1")  # type: ignore[arg-type]
+    with pytest.raises(OverflowError, match=r"ficlonerange\(\): src_offset=-1"):
+        ioctls.ficlonerange(queued, queued, -1, 0, 0)
+    with pytest.raises(OverflowError, match=r"length=18446744073709551616"):
+        ioctls.ficlonerange(queued, queued, 0, 1 << 64, 0)
+    assert os.get_blocking(queued.fileno())  # FIONBIO never reached the kernel
+
+
+TYPED: list[Callable[[int], object]] = [
+    ioctls.fionread,
+    ioctls.tiocgptn,
+    ioctls.blkgetsize64,
+    ioctls.get_winsize,
+    ioctls.fioclex,
+    lambda fd: ioctls.fionbio(fd, 0),
+    lambda fd: ioctls.set_winsize(fd, ioctls.Winsize(1, 1, 0, 0)),
+    lambda fd: ioctls.ficlone(fd, fd),
+    lambda fd: ioctls.read(fd, cfcntl.FIONREAD, "int"),
+    lambda fd: ioctls.none(fd, cfcntl.FIOCLEX),
+]
+
+
+@pytest.mark.parametrize("call", TYPED)
+def test_bad_descriptors(call: Callable[[object], object]) -> None:
+    """Wrong type, negative, too large for a C int, closed: each its own clear error."""
+    with pytest.raises(TypeError, match="expected a file descriptor"):
+        call("3")
+    with pytest.raises(ValueError, match="negative"):
+        call(-1)
+    with pytest.raises(OverflowError, match="=1099511627776 does not fit the C type int"):
+        call(1 << 40)
+    r, w = os.pipe()
+    os.close(r)
+    os.close(w)
+    assert errno_of(lambda: call(r)) == errno.EBADF
+
+
+def test_wrong_device_is_enotty(regular: int, queued: socket.socket) -> None:
+    """Terminal requests on a file or a socket: ENOTTY, as from the stdlib."""
+    for fd in (regular, queued.fileno()):
+        for call in (ioctls.tiocgptn, ioctls.tiocgetd, ioctls.tiocexcl):
+            assert errno_of(lambda call=call, fd=fd: call(fd)) == errno.ENOTTY
+        assert errno_of(lambda fd=fd: stdlib_int(fd, cfcntl.TIOCGPTN)) == errno.ENOTTY
+
+
+# --------------------------------------------------------------------------- the registry
+
+
+def test_registry_agrees_with_the_request_numbers() -> None:
+    """Each known request decodes to the size and direction of the type its header
+    names; every typed helper's request is known; the header traps are spelled out."""
+    assert len(ioctls.KNOWN) >= 27
+    for known in ioctls.KNOWN.values():
+        decoded = ioc.decode(known.request)
+        assert known.request == getattr(cfcntl, known.name)
+        if known.header_ctype is None:
+            assert decoded.size == 0 and decoded.dir == ioc.NONE, known
+        else:
+            assert decoded.size == ffi.sizeof(known.header_ctype), known
+            expected = {"read": ioc.READ, "write": ioc.WRITE, "value": ioc.WRITE}
+            assert decoded.dir == expected[known.direction], known
+        if known.kernel_ctype is not None and known.header_ctype is not None:
+            differs = ffi.sizeof(known.kernel_ctype) != ffi.sizeof(known.header_ctype)
+            assert differs == ("encodes a long" in known.note), known
+    assert ioctls.KNOWN["BLKGETSIZE64"].kernel_ctype == "uint64_t"
+    assert ioctls.KNOWN["FIONREAD"].request == ioctls.KNOWN["SIOCINQ"].request
+    for struct_name in ioctls.STRUCTS:
+        assert ffi.sizeof(struct_name) > 0
+
+
+def test_absent_request_raises_not_implemented() -> None:
+    """A helper whose request the headers lacked raises NotImplementedError naming it."""
+    absent = [n for n in cfcntl.NAMES if not cfcntl.has(n)]
+    if not absent:
+        pytest.skip("these headers define every name cfcntl looks for")
+    with pytest.raises(NotImplementedError, match=absent[0]):
+        ioctls._helper("fionread", absent[0])(0)
