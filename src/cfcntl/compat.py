@@ -187,13 +187,13 @@ def _read_only_buffer(value: object) -> bytes | None:
     if isinstance(value, str):
         try:
             return str.encode(value, "utf-8")
-        except UnicodeEncodeError:
+        except UnicodeEncodeError:  # a lone surrogate
             return None
     if _get_slot(type(value), _BF_RELEASEBUFFER):
         return None
     try:
         return _contiguous(value)
-    except (TypeError, BufferError):
+    except Exception:  # PyArg_Parse's failure, cleared by the caller whatever it was
         return None
 
 
@@ -203,7 +203,7 @@ def _buffer(function: str, value: object) -> bytes | None:
     if not _PY314:
         try:
             return str.encode(value, "utf-8") if isinstance(value, str) else _contiguous(value)
-        except (UnicodeEncodeError, TypeError, BufferError):
+        except Exception:  # PyArg_Parse's failure, cleared by the caller whatever it was
             return None
     if isinstance(value, str):  # 3.14
         return str.encode(value, "utf-8")
@@ -375,9 +375,7 @@ def ioctl(
     return _ioctl_call(_ioctl_int, fd, request, _ioctl_arg(arg))
 
 
-def _ioctl_checked(
-    call: object, pointer: object, ret: int, *arguments: object
-) -> int:  # pragma: no cover - 3.14
+def _ioctl_checked(call: object, pointer: object, ret: int, *arguments: object) -> int:
     """3.14's end of a call on a writable buffer: EINTR retried, the overrun check."""
     try:
         if ret == -1:
