@@ -128,6 +128,73 @@ int cf_get_u64(int fd, int cmd);
 int cf_set_u64(int fd, int cmd, uint64_t value);
 """
 
+COMPAT_HELPERS = """\
+/* cfcntl.compat: the calls CPython's fcntl module makes, one fixed signature each. */
+
+#define CF_COMPAT_BUFSZ 1024
+/* NUL then random bytes after the copied argument, as CPython 3.14 puts them. */
+static const char cf_compat_guard[8] = {0x00, (char)0xfa, 0x69, (char)0xc4,
+                                        0x67, (char)0xa3, 0x6c, 0x58};
+static _Thread_local int cf_compat_overran_flag;
+
+/* Whether the kernel wrote past the argument in this thread's last *_copy call. */
+static int cf_compat_overran(void) { return cf_compat_overran_flag; }
+
+static int cf_compat_flock(int fd, int operation) { return flock(fd, operation); }
+
+/* fcntl() with the argument left out: the stdlib passes an int 0. */
+static int cf_compat_fcntl0(int fd, int cmd) { return fcntl(fd, cmd, 0); }
+
+static int cf_compat_fcntl_ptr(int fd, int cmd, char *arg) { return fcntl(fd, cmd, arg); }
+
+static int cf_compat_ioctl_int(int fd, unsigned long request, int arg)
+{
+    return ioctl(fd, request, arg);
+}
+
+static int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg)
+{
+    return ioctl(fd, request, arg);
+}
+
+/* The stdlib's copy: len (<= CF_COMPAT_BUFSZ) bytes of data onto the stack, then the
+   guard; the call gets the copy, which goes back into data whatever the result. */
+static int cf_compat_copy(int fd, int use_ioctl, int cmd, unsigned long request,
+                          char *data, size_t len)
+{
+    char buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
+    int ret;
+    memcpy(buf, data, len);
+    memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
+    ret = use_ioctl ? ioctl(fd, request, buf) : fcntl(fd, cmd, buf);
+    memcpy(data, buf, len);
+    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
+    return ret;
+}
+
+static int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len)
+{
+    return cf_compat_copy(fd, 0, cmd, 0, data, len);
+}
+
+static int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len)
+{
+    return cf_compat_copy(fd, 1, 0, request, data, len);
+}
+"""
+
+COMPAT_CDEF = """\
+#define CF_COMPAT_BUFSZ ...
+int cf_compat_overran(void);
+int cf_compat_flock(int fd, int operation);
+int cf_compat_fcntl0(int fd, int cmd);
+int cf_compat_fcntl_ptr(int fd, int cmd, char *arg);
+int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len);
+int cf_compat_ioctl_int(int fd, unsigned long request, int arg);
+int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
+int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len);
+"""
+
 
 LOCK_HELPERS = """\
 /* The lock manager's wait with a deadline (src/cfcntl/manager.py). */
@@ -498,8 +565,8 @@ def defined_constants(names: Sequence[str], preamble: str = PREAMBLE) -> list[st
 def make_ffibuilder(constants: Sequence[str]) -> FFI:
     """One FFI: the structs, the helpers, and ``#define NAME ...`` for each constant."""
     ffi = FFI()
-    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF
-    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS
+    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF + COMPAT_CDEF
+    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS + COMPAT_HELPERS
     ffi.cdef(cdef + "".join(f"#define {name} ...\n" for name in constants))
     ffi.set_source("cfcntl._cfcntl", PREAMBLE + source)
     return ffi
