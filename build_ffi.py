@@ -118,6 +118,22 @@ static int cf_query(int fd, int cmd, short type, short whence, off_t start, off_
     return cf_slot.lock.l_type != F_UNLCK;
 }
 
+/* The conflicting lock the last query on this thread found, as five int64_t (type,
+   whence, start, len, pid): Python reads them with one ffi.unpack instead of five
+   attribute reads. */
+static _Thread_local int64_t cf_conflict_fields[5];
+
+static int64_t *cf_conflict(void)
+{
+    const struct flock *fl = &cf_slot.lock;
+    cf_conflict_fields[0] = fl->l_type;
+    cf_conflict_fields[1] = fl->l_whence;
+    cf_conflict_fields[2] = fl->l_start;
+    cf_conflict_fields[3] = fl->l_len;
+    cf_conflict_fields[4] = fl->l_pid;
+    return cf_conflict_fields;
+}
+
 static int cf_getlk(int fd, short type, short whence, off_t start, off_t len)
 { return cf_query(fd, F_GETLK, type, whence, start, len); }
 
@@ -170,6 +186,7 @@ int cf_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_getlk(int fd, short type, short whence, off_t start, off_t len);
+int64_t *cf_conflict(void);
 int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_getfl(int fd);
 int cf_get_owner(int fd, int cmd);
