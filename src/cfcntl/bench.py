@@ -2,8 +2,9 @@
 
 Each operation (a group) has contenders: the stdlib path (``struct.pack`` + ``fcntl.fcntl``
 with the compiler's exact format, the ratio reference, and the docs' 28-byte ``hhllhh``
-recipe), cfcntl, the ctypes binding, and the C floor (the same syscall in a C loop,
-compiled into the cffi module).  A contender is one statement, timed by :mod:`timeit` in a
+recipe), cfcntl, cfcntl's C helper called bare through cffi (the crossing's own cost), the
+ctypes binding, and the C floor (the same syscall in a C loop, compiled into the cffi
+module).  A contender is one statement, timed by :mod:`timeit` in a
 :class:`Scene` (real files, a pipe, a pseudo-terminal, a child process holding a lock), and
 one check of its result, made once per run, so a fast wrong answer cannot pass.  The
 contenders run interleaved, round by round, so that drift on a busy machine hits them all
@@ -58,10 +59,13 @@ _STDLIB = "from fcntl import fcntl, ioctl; from struct import pack, unpack"
 
 def _floor(group: str, call: str) -> Contender:
     """The C loop ``lib.<call>`` with ``n`` calls; it checks the kernel's answers itself."""
-    return Contender(group, "floor", f"lib.{call}", "result > 0", _FLOOR_SETUP, floor=True)
+    return Contender(group, "floor", f"lib.{call}", "result > 0", _LIB, floor=True)
 
 
-_FLOOR_SETUP = "from cfcntl._cfcntl import lib"
+_LIB = "from cfcntl._cfcntl import lib"
+BARE = "cffi-bare"
+"""cfcntl's C helper called straight through cffi, no Python function around it: how
+close any cffi binding can get to the floor (the cost of the crossing itself)."""
 
 
 def _lock_pair(group: str, impl: str, lock: str, unlock: str, setup: str) -> Contender:
@@ -78,9 +82,12 @@ def _stdlib_lock(cmd: str, type: str, fmt: str) -> str:
     return f"fcntl(fd, {cmd}, pack({fmt}, {type}, SET, 0, 100, {_PID[fmt]}))"
 
 
-def _lock_pairs(group: str, cmd: str, ofd: str) -> list[Contender]:
+def _lock_pairs(group: str, cmd: str, ofd: str, helper: str) -> list[Contender]:
     def call(type: str) -> str:
         return f"setlk(fd, {type}, 0, 100{ofd})"
+
+    def bare(type: str) -> str:
+        return f"lib.{helper}(fd, {type}, SET, 0, 100)"
 
     def stdlib(fmt: str) -> tuple[str, str]:
         return _stdlib_lock(cmd, "W", fmt), _stdlib_lock(cmd, "U", fmt)
@@ -89,6 +96,7 @@ def _lock_pairs(group: str, cmd: str, ofd: str) -> list[Contender]:
         _lock_pair(group, "stdlib", *stdlib("FMT"), _STDLIB),
         _lock_pair(group, "stdlib-28", *stdlib("FMT28"), _STDLIB),
         _lock_pair(group, "cfcntl", call("W"), call("U"), "from cfcntl import setlk"),
+        _lock_pair(group, BARE, bare("W"), bare("U"), _LIB),
         _lock_pair(
             group, "ctypes", call("W"), call("U"), "from cfcntl.ctypes_binding import setlk"
         ),
@@ -97,7 +105,7 @@ def _lock_pairs(group: str, cmd: str, ofd: str) -> list[Contender]:
 
 
 def _getlk(
-    group: str, start: int, stdlib: str, stdlib28: str, typed: str, expect: str
+    group: str, start: int, stdlib: str, stdlib28: str, typed: str, expect: str, found: int
 ) -> list[Contender]:
     def stdlib_call(fmt: str) -> str:
         query = f"pack({fmt}, W, SET, {start}, 100, {_PID[fmt]})"
@@ -108,6 +116,9 @@ def _getlk(
         Contender(group, "stdlib", stdlib_call("FMT"), stdlib, _STDLIB),
         Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB),
         Contender(group, "cfcntl", call, typed, "from cfcntl import getlk"),
+        Contender(
+            group, BARE, f"lib.cf_getlk(fd, W, SET, {start}, 100)", f"result == {found}", _LIB
+        ),
         Contender(group, "ctypes", call, typed, "from cfcntl.ctypes_binding import getlk"),
         _floor(group, f"cf_floor_getlk(fd, F_GETLK, W, {start}, 100, {expect}, n)"),
     ]
@@ -115,7 +126,7 @@ def _getlk(
 
 #: Every contender, by operation.  The stdlib contender is each group's ratio reference.
 CONTENDERS: tuple[Contender, ...] = (
-    *_getlk("getlk-free", 0, "result[0] == U", "result[0] == U", "result is None", "U"),
+    *_getlk("getlk-free", 0, "result[0] == U", "result[0] == U", "result is None", "U", 0),
     *_getlk(
         "getlk-conflict",
         100,
@@ -124,11 +135,13 @@ CONTENDERS: tuple[Contender, ...] = (
         "result[:4] == (W, SET, 100, 100)",
         "result == (W, SET, 100, 100, holder)",
         "W",
+        1,
     ),
-    *_lock_pairs("setlk", "F_SETLK", ""),
-    *_lock_pairs("ofd-setlk", "F_OFD_SETLK", ", ofd=True"),
+    *_lock_pairs("setlk", "F_SETLK", "", "cf_setlk"),
+    *_lock_pairs("ofd-setlk", "F_OFD_SETLK", ", ofd=True", "cf_ofd_setlk"),
     Contender("getfl", "stdlib", "fcntl(fd, F_GETFL)", "result == flags", _STDLIB),
     Contender("getfl", "cfcntl", "getfl(fd)", "result == flags", "from cfcntl import getfl"),
+    Contender("getfl", BARE, "lib.cf_getfl(fd)", "result == flags", _LIB),
     _floor("getfl", "cf_floor_getfl(fd, flags, n)"),
     Contender(
         "fionread",

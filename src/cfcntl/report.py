@@ -125,10 +125,10 @@ def parity() -> dict[str, Any]:
 
 
 def speed() -> dict[str, Any]:
-    """A quick benchmark (3 short rounds), as ``python -m cfcntl bench --json`` writes it;
+    """A quick benchmark (5 short rounds), as ``python -m cfcntl bench --json`` writes it;
     {"error": ...} if a contender gave a wrong answer."""
     try:
-        return bench.run(rounds=3, sample=0.002).to_json()
+        return bench.run(rounds=5, sample=0.003).to_json()
     except bench.CheckFailed as exc:
         return {"error": str(exc)}
 
