@@ -199,7 +199,7 @@ int cf_set_u64(int fd, int cmd, uint64_t value);
 FLOOR_HELPERS = """\
 #include <time.h>
 
-/* The C floor: n calls of one syscall in a C loop, as a C program would make them.
+/* The C floor: n calls of one syscall in a C loop, the struct built as cfcntl builds it.
    Each returns nanoseconds per call (CLOCK_MONOTONIC), or -1 when a call failed or the
    kernel answered otherwise than `expect`: no Python binding can beat these numbers on
    the machine that measured them. */
@@ -218,15 +218,9 @@ static double cf_floor_getlk(int fd, int cmd, short type, off_t start, off_t len
 {
     struct flock fl;
     int64_t since = cf_now();
-    for (long i = 0; i < n; i++) {
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = type;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = start;
-        fl.l_len = len;
-        if (fcntl(fd, cmd, &fl) < 0 || fl.l_type != expect)
+    for (long i = 0; i < n; i++)
+        if (cf_flock(fd, cmd, &fl, type, SEEK_SET, start, len) < 0 || fl.l_type != expect)
             return -1;
-    }
     return cf_per_call(since, n);
 }
 
@@ -235,18 +229,10 @@ static double cf_floor_setlk(int fd, int cmd, short type, off_t start, off_t len
 {
     struct flock fl;
     int64_t since = cf_now();
-    for (long i = 0; i < n; i++) {
-        memset(&fl, 0, sizeof fl);
-        fl.l_type = type;
-        fl.l_whence = SEEK_SET;
-        fl.l_start = start;
-        fl.l_len = len;
-        if (fcntl(fd, cmd, &fl) < 0)
+    for (long i = 0; i < n; i++)
+        if (cf_flock(fd, cmd, &fl, type, SEEK_SET, start, len) < 0
+            || cf_flock(fd, cmd, &fl, F_UNLCK, SEEK_SET, start, len) < 0)
             return -1;
-        fl.l_type = F_UNLCK;
-        if (fcntl(fd, cmd, &fl) < 0)
-            return -1;
-    }
     return cf_per_call(since, n);
 }
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-import platform
 import struct
 import sys
 import tempfile
@@ -135,14 +134,8 @@ def speed() -> dict[str, Any]:
 
 def _static() -> dict[str, Any]:
     """What the build fixed: versions, layouts, constants."""
-    from . import __version__
-
     return {
-        "cfcntl": __version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "kernel": platform.release(),
-        "libc": " ".join(platform.libc_ver()),
+        **bench.machine(),
         "structs": {
             name: {
                 "size": lay.size,
