@@ -45,7 +45,7 @@ class Contender:
     group: str
     impl: str
     stmt: str
-    """The timed call, in the scene's names (see :meth:`Scene.names`)."""
+    """The timed call, in the scene's names (see :attr:`Scene.names`)."""
     check: str
     """An expression, true when ``result`` (what ``stmt`` gave) is the right answer."""
     setup: str = ""
