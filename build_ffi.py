@@ -89,25 +89,26 @@ static int cf_flock(int fd, int cmd, struct flock *fl, short type, short whence,
     return fcntl(fd, cmd, fl);
 }
 
-/* One helper per command, so Python passes five arguments and no command number (each
-   argument costs a conversion in the call).  The setters return 0 or -1. */
-static int cf_set(int fd, int cmd, short type, short whence, off_t start, off_t len)
+/* F_SETLK, F_SETLKW and their OFD twins: 0 or -1. */
+static int cf_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len)
 {
     struct flock fl;
     return cf_flock(fd, cmd, &fl, type, whence, start, len);
 }
 
-static int cf_setlk(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_set(fd, F_SETLK, type, whence, start, len); }
+/* One helper per command, so Python passes five arguments and no command number (each
+   argument costs a conversion in the call). */
+static int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, F_SETLK, type, whence, start, len); }
 
-static int cf_setlkw(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_set(fd, F_SETLKW, type, whence, start, len); }
+static int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, F_SETLKW, type, whence, start, len); }
 
 static int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_set(fd, CF_OFD_SETLK, type, whence, start, len); }
+{ return cf_setlk(fd, CF_OFD_SETLK, type, whence, start, len); }
 
 static int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_set(fd, CF_OFD_SETLKW, type, whence, start, len); }
+{ return cf_setlk(fd, CF_OFD_SETLKW, type, whence, start, len); }
 
 /* The queries: 0 when nothing conflicts, 1 when the conflicting lock is in
    cf_slot.lock, -1 on error. */
@@ -134,7 +135,7 @@ static int64_t *cf_conflict(void)
     return cf_conflict_fields;
 }
 
-static int cf_getlk(int fd, short type, short whence, off_t start, off_t len)
+static int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len)
 { return cf_query(fd, F_GETLK, type, whence, start, len); }
 
 static int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len)
@@ -181,11 +182,14 @@ struct cf_result { struct flock lock; struct f_owner_ex owner; uint64_t u64; ...
 struct cf_result *cf_result(void);
 int cf_fcntl(int fd, int cmd, int arg);
 int cf_fcntl_unsigned(int fd, int cmd, unsigned int arg);
-int cf_setlk(int fd, short type, short whence, off_t start, off_t len);
-int cf_setlkw(int fd, short type, short whence, off_t start, off_t len);
+/* The record-lock setter with the command as an argument, for callers that choose it
+   (cfcntl.compat's lockf); cfcntl.locks calls the per-command helpers. */
+int cf_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
+int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
-int cf_getlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len);
 int64_t *cf_conflict(void);
 int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_getfl(int fd);

@@ -117,7 +117,7 @@ def _getlk(
         Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB),
         Contender(group, "cfcntl", call, typed, "from cfcntl import getlk"),
         Contender(
-            group, BARE, f"lib.cf_getlk(fd, W, SET, {start}, 100)", f"result == {found}", _LIB
+            group, BARE, f"lib.cf_posix_getlk(fd, W, SET, {start}, 100)", f"result == {found}", _LIB
         ),
         Contender(group, "ctypes", call, typed, "from cfcntl.ctypes_binding import getlk"),
         _floor(group, f"cf_floor_getlk(fd, F_GETLK, W, {start}, 100, {expect}, n)"),
@@ -137,7 +137,7 @@ CONTENDERS: tuple[Contender, ...] = (
         "W",
         1,
     ),
-    *_lock_pairs("setlk", "F_SETLK", "", "cf_setlk"),
+    *_lock_pairs("setlk", "F_SETLK", "", "cf_posix_setlk"),
     *_lock_pairs("ofd-setlk", "F_OFD_SETLK", ", ofd=True", "cf_ofd_setlk"),
     Contender("getfl", "stdlib", "fcntl(fd, F_GETFL)", "result == flags", _STDLIB),
     Contender("getfl", "cfcntl", "getfl(fd)", "result == flags", "from cfcntl import getfl"),

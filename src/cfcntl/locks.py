@@ -29,9 +29,9 @@ def _absent(name: str) -> _Helper:
     return helper
 
 
-_cf_getlk: _Helper = _lib.cf_getlk
-_cf_setlk: _Helper = _lib.cf_setlk
-_cf_setlkw: _Helper = _lib.cf_setlkw
+_cf_getlk: _Helper = _lib.cf_posix_getlk
+_cf_setlk: _Helper = _lib.cf_posix_setlk
+_cf_setlkw: _Helper = _lib.cf_posix_setlkw
 _cf_conflict: Callable[[], object] = _lib.cf_conflict
 _unpack: Callable[[object, int], list[int]] = _ffi.unpack
 _new = tuple.__new__  # Flock's own __new__ is a Python function: twice the cost

@@ -46,7 +46,7 @@ def group(name: str) -> str:
     return "commands"
 
 
-def stdlib_getlk(
+def struct_getlk(
     fd: int,
     type: int = fcntl.F_WRLCK,
     start: int = 0,
@@ -54,20 +54,20 @@ def stdlib_getlk(
     whence: int = os.SEEK_SET,
     *,
     ofd: bool = False,
+    call: Callable[[int, int, bytes], bytes] = fcntl.fcntl,
 ) -> Flock | None:
-    """getlk through the stdlib: ``struct.pack`` with the compiler's exact format and
-    ``fcntl.fcntl``, the path cfcntl replaces."""
+    """getlk the stdlib way: ``struct.pack`` with the compiler's exact format, then
+    ``call`` (``fcntl.fcntl``, or a drop-in with its signature)."""
     fmt = layout()["struct flock"].format
     cmd = fcntl.F_OFD_GETLK if ofd else fcntl.F_GETLK
-    answer = struct.unpack(
-        fmt, fcntl.fcntl(fd, cmd, struct.pack(fmt, type, whence, start, length, 0))
-    )
+    answer = struct.unpack(fmt, call(fd, cmd, struct.pack(fmt, type, whence, start, length, 0)))
     return None if answer[0] == fcntl.F_UNLCK else Flock(*answer)
 
 
-#: The implementations the parity check runs: each a getlk with cfcntl's signature.
+#: The implementations the parity check runs: each a getlk with cfcntl's signature
+#: (a drop-in fcntl module: ``functools.partial(struct_getlk, call=module.fcntl)``).
 PARITY: dict[str, Callable[..., Flock | None]] = {
-    "stdlib (struct.pack, exact format)": stdlib_getlk,
+    "stdlib (struct.pack, exact format)": struct_getlk,
     "cfcntl": getlk,
     "ctypes": ctypes_binding.getlk,
 }
