@@ -35,8 +35,8 @@ PREAMBLE = """\
 #include <stdint.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/types.h>
 #include <sys/ioctl.h>
+#include <sys/types.h>
 #include <linux/fs.h>
 #include <asm/ioctl.h>
 #include <linux/sockios.h>
@@ -63,9 +63,27 @@ static int cf_fcntl(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
 /* F_NOTIFY, whose mask the kernel reads as unsigned int (DN_MULTISHOT is bit 31). */
 static int cf_fcntl_unsigned(int fd, int cmd, unsigned int arg) { return fcntl(fd, cmd, arg); }
 
+/* The OFD commands came with Linux 3.15; with older headers their helpers answer EINVAL,
+   and Python never calls them (cfcntl.require raises NotImplementedError first). */
+#ifdef F_OFD_GETLK
+#define CF_OFD_GETLK F_OFD_GETLK
+#define CF_OFD_SETLK F_OFD_SETLK
+#define CF_OFD_SETLKW F_OFD_SETLKW
+#else
+#define CF_OFD_GETLK (-1)
+#define CF_OFD_SETLK (-1)
+#define CF_OFD_SETLKW (-1)
+#endif
+
+/* One record-lock command on a struct flock built from scalars; a negative fd never
+   reaches the kernel (EBADF here; Python reports it as ValueError). */
 static int cf_flock(int fd, int cmd, struct flock *fl, short type, short whence,
                     off_t start, off_t len)
 {
+    if (fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
     memset(fl, 0, sizeof *fl);   /* l_pid must be 0 for the OFD commands */
     fl->l_type = type;
     fl->l_whence = whence;
@@ -81,13 +99,60 @@ static int cf_setlk(int fd, int cmd, short type, short whence, off_t start, off_
     return cf_flock(fd, cmd, &fl, type, whence, start, len);
 }
 
-/* F_GETLK and F_OFD_GETLK: -1, or the l_type the kernel left (F_UNLCK when nothing
-   conflicts); the whole answer stays in cf_slot.lock. */
-static int cf_getlk(int fd, int cmd, short type, short whence, off_t start, off_t len)
+/* One helper per command, so Python passes five arguments and no command number (each
+   argument costs a conversion in the call). */
+static int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, F_SETLK, type, whence, start, len); }
+
+static int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, F_SETLKW, type, whence, start, len); }
+
+static int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, CF_OFD_SETLK, type, whence, start, len); }
+
+static int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_setlk(fd, CF_OFD_SETLKW, type, whence, start, len); }
+
+/* The queries: 0 when nothing conflicts, 1 when the conflicting lock is in
+   cf_slot.lock, -1 on error. */
+static int cf_query(int fd, int cmd, short type, short whence, off_t start, off_t len)
 {
     if (cf_flock(fd, cmd, &cf_slot.lock, type, whence, start, len) < 0)
         return -1;
-    return cf_slot.lock.l_type;
+    return cf_slot.lock.l_type != F_UNLCK;
+}
+
+/* The conflicting lock the last query on this thread found, as five int64_t (type,
+   whence, start, len, pid): Python reads them with one ffi.unpack instead of five
+   attribute reads. */
+static _Thread_local int64_t cf_conflict_fields[5];
+
+static int64_t *cf_conflict(void)
+{
+    const struct flock *fl = &cf_slot.lock;
+    cf_conflict_fields[0] = fl->l_type;
+    cf_conflict_fields[1] = fl->l_whence;
+    cf_conflict_fields[2] = fl->l_start;
+    cf_conflict_fields[3] = fl->l_len;
+    cf_conflict_fields[4] = fl->l_pid;
+    return cf_conflict_fields;
+}
+
+static int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query(fd, F_GETLK, type, whence, start, len); }
+
+static int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query(fd, CF_OFD_GETLK, type, whence, start, len); }
+
+/* F_GETFL with the descriptor as the only argument: cffi passes a single argument
+   without building an argument tuple. */
+static int cf_getfl(int fd)
+{
+    if (fd < 0) {
+        errno = EBADF;
+        return -1;
+    }
+    return fcntl(fd, F_GETFL);
 }
 
 /* F_GETOWN_EX into cf_slot.owner; F_SETOWN_EX from scalars. */
@@ -120,8 +185,17 @@ struct cf_result { struct flock lock; struct f_owner_ex owner; uint64_t u64; ...
 struct cf_result *cf_result(void);
 int cf_fcntl(int fd, int cmd, int arg);
 int cf_fcntl_unsigned(int fd, int cmd, unsigned int arg);
+/* The record-lock setter with the command as an argument, for callers that choose it
+   (cfcntl.compat's lockf); cfcntl.locks calls the per-command helpers. */
 int cf_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
-int cf_getlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
+int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len);
+int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
+int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len);
+int64_t *cf_conflict(void);
+int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_getfl(int fd);
 int cf_get_owner(int fd, int cmd);
 int cf_set_owner(int fd, int cmd, cf_owner_type type, pid_t pid);
 int cf_get_u64(int fd, int cmd);
@@ -502,6 +576,76 @@ int cf_ficlonerange(int dst, int src, uint64_t src_offset, uint64_t length, uint
 )
 
 
+FLOOR_HELPERS = """\
+#include <time.h>
+
+/* The C floor: n calls of one syscall in a C loop, the struct built as cfcntl builds it.
+   Each returns nanoseconds per call (CLOCK_MONOTONIC), or -1 when a call failed or the
+   kernel answered otherwise than `expect`: no Python binding can beat these numbers on
+   the machine that measured them. */
+static int64_t cf_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
+}
+
+static double cf_per_call(int64_t since, long n) { return (double)(cf_now() - since) / n; }
+
+/* F_GETLK or F_OFD_GETLK on one range; the kernel must leave l_type == expect. */
+static double cf_floor_getlk(int fd, int cmd, short type, off_t start, off_t len,
+                             short expect, long n)
+{
+    struct flock fl;
+    int64_t since = cf_now();
+    for (long i = 0; i < n; i++)
+        if (cf_flock(fd, cmd, &fl, type, SEEK_SET, start, len) < 0 || fl.l_type != expect)
+            return -1;
+    return cf_per_call(since, n);
+}
+
+/* F_SETLK or F_OFD_SETLK: lock the range with `type`, then unlock it, n times. */
+static double cf_floor_setlk(int fd, int cmd, short type, off_t start, off_t len, long n)
+{
+    struct flock fl;
+    int64_t since = cf_now();
+    for (long i = 0; i < n; i++)
+        if (cf_flock(fd, cmd, &fl, type, SEEK_SET, start, len) < 0
+            || cf_flock(fd, cmd, &fl, F_UNLCK, SEEK_SET, start, len) < 0)
+            return -1;
+    return cf_per_call(since, n);
+}
+
+/* FIONREAD: the kernel must report `expect` bytes waiting. */
+static double cf_floor_fionread(int fd, int expect, long n)
+{
+    int waiting;
+    int64_t since = cf_now();
+    for (long i = 0; i < n; i++)
+        if (ioctl(fd, FIONREAD, &waiting) < 0 || waiting != expect)
+            return -1;
+    return cf_per_call(since, n);
+}
+
+/* F_GETFL: the kernel must answer `expect`. */
+static double cf_floor_getfl(int fd, int expect, long n)
+{
+    int64_t since = cf_now();
+    for (long i = 0; i < n; i++)
+        if (fcntl(fd, F_GETFL) != expect)
+            return -1;
+    return cf_per_call(since, n);
+}
+"""
+
+FLOOR_CDEF = """\
+double cf_floor_getlk(int fd, int cmd, short type, off_t start, off_t len, short expect, long n);
+double cf_floor_setlk(int fd, int cmd, short type, off_t start, off_t len, long n);
+double cf_floor_fionread(int fd, int expect, long n);
+double cf_floor_getfl(int fd, int expect, long n);
+"""
+
+
 def constant_names(path: Path = CONSTANTS_FILE) -> list[str]:
     """The constant names cfcntl looks for: the bare ``NAME: int`` annotations in ``path``."""
     tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
@@ -565,8 +709,8 @@ def defined_constants(names: Sequence[str], preamble: str = PREAMBLE) -> list[st
 def make_ffibuilder(constants: Sequence[str]) -> FFI:
     """One FFI: the structs, the helpers, and ``#define NAME ...`` for each constant."""
     ffi = FFI()
-    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF + COMPAT_CDEF
-    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS + COMPAT_HELPERS
+    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF + COMPAT_CDEF + FLOOR_CDEF
+    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS + COMPAT_HELPERS + FLOOR_HELPERS
     ffi.cdef(cdef + "".join(f"#define {name} ...\n" for name in constants))
     ffi.set_source("cfcntl._cfcntl", PREAMBLE + source)
     return ffi

@@ -20,6 +20,7 @@ import signal
 import socket
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -82,6 +83,12 @@ def blocked(*signals: int) -> Iterator[None]:
     """
     if threading.active_count() != 1:
         pytest.skip("signal tests need a single-threaded process")
+    # A joined Python thread's OS thread may still be exiting, with these signals
+    # unblocked: a process-directed signal could pick it and kill the process.
+    deadline = time.monotonic() + 10
+    while len(os.listdir("/proc/self/task")) > 1:
+        assert time.monotonic() < deadline, "a finished thread never exited"
+        time.sleep(0.001)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)
     try:
         yield

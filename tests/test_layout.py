@@ -104,3 +104,15 @@ def test_flock_hand_written_formats_are_short() -> None:
     if struct.calcsize("l") == 8 and lay.size == 32:  # x86-64 and the other LP64 ABIs
         assert by_format["hhllhh"].size == 28
         assert any(p.startswith("l_pid: 2 bytes") for p in by_format["hhllhh"].problems)
+
+
+def test_ctypes_layout_matches_an_independent_c_program(run_c: RunC) -> None:
+    """The ctypes binding's struct flock against the C program: every field, the size."""
+    c = c_layout(run_c)["struct flock"]
+    mirror = cfcntl.layout()["struct flock"].ctypes
+    assert mirror is not None and mirror.problems == ()
+    assert mirror.size == c["sizeof"][1]
+    assert {f.name: (f.offset, f.size) for f in mirror.fields} == {
+        m: where for m, where in c.items() if m != "sizeof"
+    }
+    assert cfcntl.layout()["struct f_owner_ex"].ctypes is None

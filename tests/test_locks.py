@@ -467,8 +467,8 @@ def test_setlkw_ends_when_the_signal_handler_raises(
             cfcntl.setlkw(fd, W)
     finally:
         watchdog.cancel()
+        helper.join(TIMEOUT)  # its signal, if any, is sent before the handler goes
         signal.signal(signal.SIGUSR1, old)
-        helper.join(TIMEOUT)
     assert calls == [signal.SIGUSR1]
     assert holder.proc.poll() is None  # the signal ended the wait, not the watchdog
     assert cfcntl.getlk(fd, ofd=True) == Flock(W, SET, 0, 0, holder.pid)
@@ -511,8 +511,8 @@ def test_setlkw_resumes_when_the_signal_handler_returns(
         cfcntl.setlkw(fd, W)
     finally:
         watchdog.cancel()
+        helper.join(TIMEOUT)  # its signal, if any, is sent before the handler goes
         signal.signal(signal.SIGUSR1, old)
-        helper.join(TIMEOUT)
     assert calls == [signal.SIGUSR1]
     assert steps == ["fired", "handled", "waiting again", "released"]
     assert spawn().getlk(R) == Flock(W, SET, 0, 0, os.getpid())

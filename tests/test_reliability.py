@@ -174,13 +174,15 @@ def test_a_raising_handler_ends_the_wait(path: Path, hold: Hold, timeout: float 
 
     old = signal.signal(signal.SIGUSR1, handler)
     lock = Lock(path, timeout=timeout)
+    sender = threading.Thread(target=fire, daemon=True)
     try:
-        threading.Thread(target=fire, daemon=True).start()
+        sender.start()
         t0 = time.monotonic()
         with pytest.raises(Interrupted):
             lock.acquire()
         assert time.monotonic() - t0 < TIMEOUT
     finally:
+        sender.join(TIMEOUT)  # its signal, if any, is sent before the handler goes
         signal.signal(signal.SIGUSR1, old)
     assert not lock.locked
     let_go(child)
@@ -205,10 +207,12 @@ def test_a_returning_handler_lets_the_wait_go_on(
 
     old = signal.signal(signal.SIGUSR1, lambda n, f: handled.set())
     lock = Lock(path, timeout=timeout)
+    sender = threading.Thread(target=fire, daemon=True)
     try:
-        threading.Thread(target=fire, daemon=True).start()
+        sender.start()
         lock.acquire()
     finally:
+        sender.join(TIMEOUT)  # its signal, if any, is sent before the handler goes
         signal.signal(signal.SIGUSR1, old)
     assert handled.is_set() and lock.locked
     lock.release()

@@ -7,7 +7,10 @@ import struct
 import subprocess
 import sys
 
+import pytest
+
 import cfcntl
+from cfcntl import bench, report
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -90,3 +93,62 @@ def test_report_lists_ioctl_structs_and_requests_from_the_compiler() -> None:
     ficlone = data["requests"]["FICLONE"]
     assert (ficlone["request"], ficlone["nr"], ficlone["size"]) == (cfcntl.FICLONE, 9, 4)
     assert ficlone["kernel_ctype"] == "int" and ficlone["direction"] == "value"
+
+
+def test_report_parity_and_speed_sections() -> None:
+    """Every implementation agrees about a child's locks; a speed line per operation."""
+    proc = run("report")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "parity: a child process (pid " in out
+    for name in report.PARITY:
+        assert f"  pass  {name}\n" in out
+    speed = out.split("\nspeed: ", 1)[1].splitlines()[1:]
+    assert [line.split()[0] for line in speed] == list(bench.GROUPS)
+    assert "ctypes.Structure" in out and "cfcntl.ctypes_binding.flock" in out
+
+
+def test_report_json_has_parity_speed_and_ctypes() -> None:
+    proc = run("report", "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert [r["implementation"] for r in data["parity"]["results"]] == list(report.PARITY)
+    assert all(r["passed"] and not r["problems"] for r in data["parity"]["results"])
+    assert data["parity"]["queries"] == len(report.queries(1))
+    assert {(r["group"], r["impl"]) for r in data["speed"]["rows"]} == {
+        (c.group, c.impl) for c in bench.CONTENDERS
+    }
+    mirror = data["structs"]["struct flock"]["ctypes"]
+    assert mirror["size"] == cfcntl.layout()["struct flock"].size and mirror["problems"] == []
+
+
+BROKEN = """
+import sys
+from cfcntl import report
+real = report.PARITY["cfcntl"]
+
+def off_by_one(*args, **kwargs):
+    found = real(*args, **kwargs)
+    return found if found is None else found._replace(pid=found.pid + 1)
+
+report.PARITY["broken"] = off_by_one
+sys.exit(report.main(as_json="--json" in sys.argv))
+"""
+
+
+@pytest.mark.parametrize("as_json", [False, True])
+def test_report_fails_when_an_implementation_disagrees(as_json: bool) -> None:
+    """A binding that reports a wrong pid makes a FAIL line and a non-zero exit."""
+    proc = subprocess.run(
+        [sys.executable, "-c", BROKEN, *(["--json"] if as_json else [])],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 1
+    if as_json:
+        results = {r["implementation"]: r for r in json.loads(proc.stdout)["parity"]["results"]}
+        assert not results["broken"]["passed"] and results["cfcntl"]["passed"]
+    else:
+        assert "  FAIL  broken\n" in proc.stdout and "  pass  cfcntl\n" in proc.stdout
+        assert "expected Flock(" in proc.stdout

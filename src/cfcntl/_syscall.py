@@ -6,6 +6,7 @@ This is the one place an errno becomes an exception.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Protocol
 
 from ._cfcntl import ffi
@@ -39,14 +40,28 @@ def fileno(fd: FileDescriptorLike) -> int:
         if not isinstance(number, int):
             raise TypeError(f"fileno() returned {type(number).__name__}, not int")
     if number < 0:
-        raise ValueError(f"file descriptor cannot be a negative integer ({number})")
+        raise _negative(number)
     return number
 
 
-def oserror() -> OSError:
-    """The OSError for the errno the last binding call left, as its errno subclass."""
-    err: int = ffi.errno
+def _negative(number: int) -> ValueError:
+    return ValueError(f"file descriptor cannot be a negative integer ({number})")
+
+
+def oserror(err: int | None = None) -> OSError:
+    """The OSError for ``err``, by default the errno the last cffi call left, as its
+    errno subclass."""
+    if err is None:
+        err = ffi.errno
     return OSError(err, os.strerror(err))
+
+
+def failure(fd: FileDescriptorLike, err: int | None = None) -> Exception:
+    """What a helper's -1 means: ValueError for a negative descriptor (which the helpers
+    keep from the kernel), else :func:`oserror`."""
+    if isinstance(fd, int) and fd < 0:
+        return _negative(fd)
+    return oserror(err)
 
 
 def _c_range(ctype: str) -> tuple[int, int]:
@@ -56,12 +71,9 @@ def _c_range(ctype: str) -> tuple[int, int]:
     return 0, (1 << bits) - 1
 
 
-def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) -> Exception:
-    """Turn cffi's terse TypeError/OverflowError into one naming the argument at fault.
-
-    ``arguments`` are (name, C type, value given).  Called only after cffi has refused
-    a call, so the hot path pays nothing for it.
-    """
+def misfit(function: str, *arguments: tuple[str, str, object]) -> Exception | None:
+    """The TypeError/OverflowError naming the first argument its C type cannot hold, or
+    None when they all fit.  ``arguments`` are (name, C type, value given)."""
     for name, ctype, value in arguments:
         if not isinstance(value, int):
             return TypeError(f"{function}(): {name} must be an int, not {type(value).__name__}")
@@ -72,7 +84,39 @@ def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) 
             return OverflowError(
                 f"{function}(): {name}={value} does not fit the C type {shown}, {low} to {high}"
             )
-    return exc
+    return None
+
+
+def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) -> Exception:
+    """Turn cffi's terse TypeError/OverflowError into one naming the argument at fault.
+
+    Called only after cffi has refused a call, so the hot path pays nothing for it.
+    """
+    return misfit(function, *arguments) or exc
+
+
+def retried(
+    exc: Exception,
+    function: str,
+    helper: Callable[..., int],
+    fd: FileDescriptorLike,
+    *arguments: tuple[str, str, object],
+) -> int:
+    """After cffi refused ``helper(fd, *values)`` with ``exc``: call it again with the
+    descriptor number of an object with ``fileno()``; else raise the error naming the
+    argument at fault (ValueError/TypeError for the descriptor, as :func:`fileno`).
+
+    The hot paths pass ``fd`` straight to the helper and come here only on refusal.
+    """
+    number = fileno(fd)
+    if not isinstance(fd, int):
+        try:
+            result: int = helper(number, *(value for _, _, value in arguments))
+        except (TypeError, OverflowError) as again:
+            exc = again
+        else:
+            return result
+    raise refused(exc, function, ("fd", "int", number), *arguments) from None
 
 
 def checked(result: int) -> int:

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, checked, fileno, oserror, refused
-from .constants import F_GETFL, require
+from ._syscall import FileDescriptorLike, checked, failure, fileno, refused, retried
+from .constants import require
 
 _cf_fcntl = _lib.cf_fcntl
+_cf_getfl = _lib.cf_getfl
 
 _Argument = tuple[str, str, int]
 """(name, C type, value) of a command's argument, named in errors."""
@@ -54,14 +55,13 @@ def setfd(fd: FileDescriptorLike, flags: int) -> None:
 
 def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
-    # The hot path: the helper called directly, nothing to refuse but the descriptor.
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+    # The hot path: fd straight to a one-argument helper (no argument tuple to build).
     try:
-        flags: int = _cf_fcntl(number, F_GETFL, 0)
-    except OverflowError as exc:
-        raise refused(exc, "getfl", ("fd", "int", number)) from None
+        flags: int = _cf_getfl(fd)
+    except (TypeError, OverflowError) as exc:
+        flags = retried(exc, "getfl", _cf_getfl, fd)
     if flags == -1:
-        raise oserror()
+        raise failure(fd)
     return flags
 
 

@@ -1,12 +1,14 @@
-"""Struct layouts as the C compiler sees them, beside what the struct module makes of
-the formats people write by hand."""
+"""Struct layouts as the C compiler sees them, beside what ctypes and the struct module
+make of the declarations people write by hand."""
 
 from __future__ import annotations
 
+import ctypes
 import re
 import struct
 from typing import Any, NamedTuple
 
+from . import ctypes_binding
 from ._cfcntl import ffi
 
 #: Hand-written ``struct`` formats found in the wild, per C struct, with where they come from.
@@ -17,6 +19,10 @@ HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "struct f_owner_ex": (("ii", "field by field: int, pid_t"),),
 }
+
+
+#: ctypes declarations of the structs, per C struct: the ctypes binding's.
+CTYPES: dict[str, type[ctypes.Structure]] = {"struct flock": ctypes_binding.flock}
 
 
 class Field(NamedTuple):
@@ -39,6 +45,16 @@ class Format(NamedTuple):
     """Each place the format differs from the C struct; empty when it matches."""
 
 
+class Mirror(NamedTuple):
+    """A ctypes.Structure declaring the struct, and where it disagrees with the compiler."""
+
+    source: str
+    """Where the declaration lives."""
+    size: int
+    fields: tuple[Field, ...]
+    problems: tuple[str, ...]
+
+
 class StructLayout(NamedTuple):
     """A C struct as the compiler laid it out, and the struct-module formats beside it."""
 
@@ -49,6 +65,8 @@ class StructLayout(NamedTuple):
     format: str
     """A struct-module format with the compiler's offsets and size, padding included."""
     hand_written: tuple[Format, ...]
+    ctypes: Mirror | None = None
+    """The ctypes declaration of the struct, where there is one."""
 
 
 _CODES = {1: "b", 2: "h", 4: "i", 8: "q"}
@@ -93,17 +111,35 @@ def _items(fmt: str) -> list[tuple[int, int]]:
 
 
 def _problems(fmt: str, size: int, fields: tuple[Field, ...]) -> tuple[str, ...]:
+    return _differences(_items(fmt), struct.calcsize(fmt), size, fields)
+
+
+def _differences(
+    items: list[tuple[int, int]], total: int, size: int, fields: tuple[Field, ...]
+) -> tuple[str, ...]:
+    """Each way ``items`` ((offset, size) per field) and ``total`` differ from the C struct."""
     found = []
-    for field, (offset, width) in zip(fields, _items(fmt), strict=False):
+    for field, (offset, width) in zip(fields, items, strict=False):
         if (offset, width) != (field.offset, field.size):
             found.append(
                 f"{field.name}: {width} bytes at {offset}, the C field is "
                 f"{field.size} bytes at {field.offset}"
             )
-    packed = struct.calcsize(fmt)
-    if packed != size:
-        found.append(f"{packed} bytes, the C struct is {size}")
+    if total != size:
+        found.append(f"{total} bytes, the C struct is {size}")
     return tuple(found)
+
+
+def ctypes_mirror(declared: type[ctypes.Structure], size: int, fields: tuple[Field, ...]) -> Mirror:
+    """What the ctypes declaration ``declared`` lays out, checked against the C struct."""
+    mine = tuple(
+        Field(name, ctype.__name__, getattr(declared, name).offset, ctypes.sizeof(ctype))
+        for name, ctype, *_ in declared._fields_
+    )
+    total = ctypes.sizeof(declared)
+    problems = _differences([(f.offset, f.size) for f in mine], total, size, fields)
+    source = f"{declared.__module__}.{declared.__qualname__}"
+    return Mirror(source, total, mine, problems)
 
 
 def struct_layout(name: str) -> StructLayout:
@@ -118,7 +154,9 @@ def struct_layout(name: str) -> StructLayout:
         Format(fmt, struct.calcsize(fmt), source, _problems(fmt, size, fields))
         for fmt, source in HAND_WRITTEN.get(name, ())
     )
-    return StructLayout(name, size, ffi.alignof(ctype), fields, exact_format(name), hand)
+    declared = CTYPES.get(name)
+    mirror = None if declared is None else ctypes_mirror(declared, size, fields)
+    return StructLayout(name, size, ffi.alignof(ctype), fields, exact_format(name), hand, mirror)
 
 
 def layout() -> dict[str, StructLayout]:

@@ -11,40 +11,57 @@ import os
 from collections.abc import Callable
 from typing import NamedTuple
 
-from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, fileno, oserror, refused
-from .constants import F_GETLK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
+from ._cfcntl import ffi as _ffi, lib as _lib
+from ._syscall import FileDescriptorLike, failure, retried
+from .constants import F_WRLCK, has, require
 
-# Bound once: the hot path skips the attribute lookups.
-_cf_getlk = _lib.cf_getlk
-_cf_setlk = _lib.cf_setlk
+# One C helper per command, bound once: the hot path passes (fd, type, whence, start,
+# length) straight to it and looks nothing else up.
+_Helper = Callable[..., int]
 
 
-def _call(
+def _absent(name: str) -> _Helper:
+    """The helper for a command the build's headers lack: NotImplementedError, always."""
+
+    def helper(*_: object) -> int:
+        return require(name)  # raises NotImplementedError
+
+    return helper
+
+
+_cf_getlk: _Helper = _lib.cf_posix_getlk
+_cf_setlk: _Helper = _lib.cf_posix_setlk
+_cf_setlkw: _Helper = _lib.cf_posix_setlkw
+_cf_conflict: Callable[[], object] = _lib.cf_conflict
+_unpack: Callable[[object, int], list[int]] = _ffi.unpack
+_new = tuple.__new__  # Flock's own __new__ is a Python function: twice the cost
+_HAS_OFD = has("F_OFD_GETLK")
+_cf_ofd_getlk: _Helper = _lib.cf_ofd_getlk if _HAS_OFD else _absent("F_OFD_GETLK")
+_cf_ofd_setlk: _Helper = _lib.cf_ofd_setlk if _HAS_OFD else _absent("F_OFD_SETLK")
+_cf_ofd_setlkw: _Helper = _lib.cf_ofd_setlkw if _HAS_OFD else _absent("F_OFD_SETLKW")
+
+
+def _retry(
+    exc: Exception,
     function: str,
-    helper: Callable[..., int],
-    cmd: int,
+    helper: _Helper,
     fd: FileDescriptorLike,
     type: int,
     start: int,
     length: int,
     whence: int,
 ) -> int:
-    """Run a lock helper; cffi's refusals name the argument at fault."""
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
-    try:
-        result: int = helper(number, cmd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        raise refused(
-            exc,
-            function,
-            ("fd", "int", number),
-            ("type", "short", type),
-            ("whence", "short", whence),
-            ("start", "off_t", start),
-            ("length", "off_t", length),
-        ) from None
-    return result
+    """After cffi refused a lock call: see :func:`cfcntl._syscall.retried`."""
+    return retried(
+        exc,
+        function,
+        helper,
+        fd,
+        ("type", "short", type),
+        ("whence", "short", whence),
+        ("start", "off_t", start),
+        ("length", "off_t", length),
+    )
 
 
 class Flock(NamedTuple):
@@ -76,22 +93,16 @@ def getlk(
     Returns None when nothing conflicts, else one conflicting lock.  ``ofd=True`` asks
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
-    found = _call(
-        "getlk",
-        _cf_getlk,
-        require("F_OFD_GETLK") if ofd else F_GETLK,
-        fd,
-        type,
-        start,
-        length,
-        whence,
-    )
-    if found == F_UNLCK:
+    helper = _cf_ofd_getlk if ofd else _cf_getlk
+    try:
+        found = helper(fd, type, whence, start, length)
+    except (TypeError, OverflowError) as exc:
+        found = _retry(exc, "getlk", helper, fd, type, start, length, whence)
+    if not found:
         return None
-    if found == -1:
-        raise oserror()
-    lock = _lib.cf_result().lock
-    return Flock(lock.l_type, lock.l_whence, lock.l_start, lock.l_len, lock.l_pid)
+    if found < 0:
+        raise failure(fd)
+    return _new(Flock, _unpack(_cf_conflict(), 5))
 
 
 def setlk(
@@ -109,9 +120,14 @@ def setlk(
     EACCES, which would be PermissionError).  ``ofd=True`` uses F_OFD_SETLK: the lock
     belongs to the open file description, not the process.
     """
-    cmd = require("F_OFD_SETLK") if ofd else F_SETLK
-    if _call("setlk", _cf_setlk, cmd, fd, type, start, length, whence) == -1:
-        raise oserror()
+    helper = _cf_ofd_setlk if ofd else _cf_setlk
+    try:
+        if not helper(fd, type, whence, start, length):
+            return
+    except (TypeError, OverflowError) as exc:
+        if not _retry(exc, "setlk", helper, fd, type, start, length, whence):
+            return
+    raise failure(fd)
 
 
 def setlkw(
@@ -130,9 +146,15 @@ def setlkw(
     in which case its exception propagates and no lock is taken.  A wait that would
     deadlock with another process's POSIX lock raises OSError(EDEADLK).
     """
-    cmd = require("F_OFD_SETLKW") if ofd else F_SETLKW
-    while _call("setlkw", _cf_setlk, cmd, fd, type, start, length, whence) == -1:
-        error = oserror()
+    helper = _cf_ofd_setlkw if ofd else _cf_setlkw
+    while True:
+        try:
+            if not helper(fd, type, whence, start, length):
+                return
+        except (TypeError, OverflowError) as exc:
+            if not _retry(exc, "setlkw", helper, fd, type, start, length, whence):
+                return
+        error = failure(fd)
         if not isinstance(error, InterruptedError):
             raise error
         # EINTR: the handler runs on the way round; if it raises, that ends the wait.

@@ -1,19 +1,27 @@
-"""``python -m cfcntl report``: what the compiler made of the headers, readable at a glance.
+"""``python -m cfcntl report``: the one-stop cross-check, readable at a glance.
 
-The layout of every struct cfcntl passes to the kernel, beside the struct-module formats
-people write by hand, and which constants the headers defined.
+The layout of every struct cfcntl passes to the kernel, beside the ctypes declaration and
+the struct-module formats people write by hand; which constants the headers defined; a
+live parity check (a child process holds locks, and every implementation must report the
+same holder, range and type); and a speed summary from a quick benchmark.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
-import platform
+import os
+import struct
 import sys
+import tempfile
 import textwrap
+from collections.abc import Callable
 from typing import Any
 
-from . import constants, ioc, ioctls
+from . import bench, constants, ctypes_binding, ioc, ioctls
+from ._holder import Holder
 from .layout import StructLayout, layout, struct_layout
+from .locks import Flock, getlk
 
 _LOCK_TYPES = frozenset({"F_RDLCK", "F_WRLCK", "F_UNLCK", "F_EXLCK", "F_SHLCK"})
 _GROUPS = (
@@ -38,16 +46,96 @@ def group(name: str) -> str:
     return "commands"
 
 
-def data() -> dict[str, Any]:
-    """Everything the report shows, as plain JSON-able data."""
-    from . import __version__
+def struct_getlk(
+    fd: int,
+    type: int = fcntl.F_WRLCK,
+    start: int = 0,
+    length: int = 0,
+    whence: int = os.SEEK_SET,
+    *,
+    ofd: bool = False,
+    call: Callable[[int, int, bytes], bytes] = fcntl.fcntl,
+) -> Flock | None:
+    """getlk the stdlib way: ``struct.pack`` with the compiler's exact format, then
+    ``call`` (``fcntl.fcntl``, or a drop-in with its signature)."""
+    fmt = layout()["struct flock"].format
+    cmd = fcntl.F_OFD_GETLK if ofd else fcntl.F_GETLK
+    answer = struct.unpack(fmt, call(fd, cmd, struct.pack(fmt, type, whence, start, length, 0)))
+    return None if answer[0] == fcntl.F_UNLCK else Flock(*answer)
 
+
+#: The implementations the parity check runs: each a getlk with cfcntl's signature
+#: (a drop-in fcntl module: ``functools.partial(struct_getlk, call=module.fcntl)``).
+PARITY: dict[str, Callable[..., Flock | None]] = {
+    "stdlib (struct.pack, exact format)": struct_getlk,
+    "cfcntl": getlk,
+    "ctypes": ctypes_binding.getlk,
+}
+
+_W, _R, _SET = fcntl.F_WRLCK, fcntl.F_RDLCK, os.SEEK_SET
+#: What the parity check's child holds: kind:type:start:length (see cfcntl._holder).
+HELD = (f"posix:{_W}:10:10", f"posix:{_R}:30:10", f"ofd:{_W}:50:10")
+
+
+def queries(pid: int) -> list[tuple[tuple[int, int, int, bool], Flock | None]]:
+    """((type, start, length, ofd), the right answer) for a child ``pid`` holding HELD."""
+    return [
+        ((_W, 0, 10, False), None),
+        ((_W, 10, 10, False), Flock(_W, _SET, 10, 10, pid)),
+        ((_W, 12, 3, False), Flock(_W, _SET, 10, 10, pid)),
+        ((_R, 30, 10, False), None),
+        ((_W, 25, 10, False), Flock(_R, _SET, 30, 10, pid)),
+        ((_R, 50, 10, False), Flock(_W, _SET, 50, 10, -1)),
+        ((_W, 10, 10, True), Flock(_W, _SET, 10, 10, pid)),
+        ((_R, 55, 100, True), Flock(_W, _SET, 50, 10, -1)),
+    ]
+
+
+def parity() -> dict[str, Any]:
+    """Ask every implementation in PARITY about a child process's locks.
+
+    {"holder": pid, "queries": n, "results": [{"implementation", "passed", "problems"}]}.
+    """
+    with tempfile.TemporaryDirectory(prefix="cfcntl-parity-") as tmp:
+        path = os.path.join(tmp, "locked")
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            with Holder(path, *HELD) as child:
+                expected = queries(child.pid)
+                results = []
+                for name, implementation in PARITY.items():
+                    problems = []
+                    for (type, start, length, ofd), right in expected:
+                        try:
+                            got: object = implementation(fd, type, start, length, ofd=ofd)
+                        except Exception as exc:
+                            got = exc
+                        if got != right:
+                            problems.append(
+                                f"getlk(fd, {type}, {start}, {length}, ofd={ofd}) gave "
+                                f"{got!r}, expected {right!r}"
+                            )
+                    results.append(
+                        {"implementation": name, "passed": not problems, "problems": problems}
+                    )
+        finally:
+            os.close(fd)
+    return {"holder": child.pid, "queries": len(expected), "results": results}
+
+
+def speed() -> dict[str, Any]:
+    """A quick benchmark (5 short rounds), as ``python -m cfcntl bench --json`` writes it;
+    {"error": ...} if a contender gave a wrong answer."""
+    try:
+        return bench.run(rounds=5, sample=0.003).to_json()
+    except bench.CheckFailed as exc:
+        return {"error": str(exc)}
+
+
+def _static() -> dict[str, Any]:
+    """What the build fixed: versions, layouts, constants."""
     return {
-        "cfcntl": __version__,
-        "python": platform.python_version(),
-        "machine": platform.machine(),
-        "kernel": platform.release(),
-        "libc": " ".join(platform.libc_ver()),
+        **bench.machine(),
         "structs": {
             name: {
                 "size": lay.size,
@@ -57,6 +145,14 @@ def data() -> dict[str, Any]:
                 "hand_written": [
                     {**f._asdict(), "problems": list(f.problems)} for f in lay.hand_written
                 ],
+                "ctypes": None
+                if lay.ctypes is None
+                else {
+                    "source": lay.ctypes.source,
+                    "size": lay.ctypes.size,
+                    "fields": [f._asdict() for f in lay.ctypes.fields],
+                    "problems": list(lay.ctypes.problems),
+                },
             }
             for name, lay in layout().items()
         },
@@ -66,6 +162,16 @@ def data() -> dict[str, Any]:
     }
 
 
+def data() -> dict[str, Any]:
+    """Everything the report shows, as plain JSON-able data."""
+    return {**_static(), "parity": parity(), "speed": speed()}
+
+
+def passed(d: dict[str, Any]) -> bool:
+    """Whether every check in report data ``d`` passed."""
+    return all(r["passed"] for r in d["parity"]["results"]) and "error" not in d["speed"]
+
+
 def _struct_text(name: str, lay: StructLayout) -> list[str]:
     lines = [f"{name}: {lay.size} bytes, aligned to {lay.alignment} (from the compiler)"]
     lines.append(f"  {'field':<10} {'C type':<10} {'offset':>6} {'size':>5}")
@@ -73,9 +179,11 @@ def _struct_text(name: str, lay: StructLayout) -> list[str]:
     rows: list[tuple[str, int, str, tuple[str, ...]]] = [
         (lay.format, lay.size, "exact format from the compiler's layout", ())
     ]
+    if lay.ctypes is not None:
+        rows.append(("ctypes.Structure", lay.ctypes.size, lay.ctypes.source, lay.ctypes.problems))
     rows += [(f.format, f.size, f.source, f.problems) for f in lay.hand_written]
-    width = max(len("struct format"), *(len(fmt) for fmt, *_ in rows))
-    lines.append(f"  {'struct format':<{width}} {'size':>5}  verdict")
+    width = max(len("declaration"), *(len(fmt) for fmt, *_ in rows))
+    lines.append(f"  {'declaration':<{width}} {'size':>5}  verdict")
     for fmt, size, source, problems in rows:
         verdict = f"WRONG ({source}):" if problems else f"matches the C struct ({source})"
         lines.append(f"  {fmt:<{width}} {size:>5}  {verdict}")
@@ -126,9 +234,43 @@ def _ioctl_text(d: dict[str, Any]) -> list[str]:
     return lines
 
 
-def text() -> str:
-    """The report as text."""
-    d = data()
+def _parity_text(p: dict[str, Any]) -> list[str]:
+    held = ", ".join(
+        f"{'an OFD' if kind == 'ofd' else 'a'} {'write' if int(t) == _W else 'read'} lock on "
+        f"{start}+{length}"
+        for kind, t, start, length in (h.split(":") for h in HELD)
+    )
+    lines = [
+        f"parity: a child process (pid {p['holder']}) holds {held}; "
+        f"{p['queries']} getlk queries through each implementation"
+    ]
+    for r in p["results"]:
+        lines.append(f"  {'pass' if r['passed'] else 'FAIL'}  {r['implementation']}")
+        lines += [f"          {problem}" for problem in r["problems"]]
+    return lines
+
+
+def _speed_text(speed: dict[str, Any]) -> list[str]:
+    if "error" in speed:
+        return [f"speed: FAIL, a wrong answer: {speed['error']}"]
+    lines = [
+        f"speed: ns per call, medians of a quick bench ({speed['rounds']} rounds; "
+        "python -m cfcntl bench for the full table); (x) = the stdlib's time over it"
+    ]
+    for group in bench.GROUPS:
+        cells = [
+            f"{r['impl']} {r['median_ns']:.0f}"
+            + ("" if r["impl"] in (bench.REFERENCE, "floor") else f" ({r['speedup']:.2f}x)")
+            for r in speed["rows"]
+            if r["group"] == group
+        ]
+        lines.append(f"  {group:<16}" + ", ".join(cells))
+    return lines
+
+
+def text(d: dict[str, Any] | None = None) -> str:
+    """The report as text (from ``d``, the report's :func:`data`)."""
+    d = data() if d is None else d
     lines = [
         f"cfcntl {d['cfcntl']} on Python {d['python']}, {d['machine']}, "
         f"Linux {d['kernel']}, {d['libc']}",
@@ -154,14 +296,16 @@ def text() -> str:
         lines.append(f"  {'absent:':<18}{' '.join(absent)}")
         lines.append(" " * 20 + "(the headers do not define them; cfcntl.has() is False)")
     lines += _ioctl_text(d["ioctl"])
+    lines += ["", *_parity_text(d["parity"]), "", *_speed_text(d["speed"])]
     return "\n".join(lines)
 
 
 def main(as_json: bool = False) -> int:
-    """Print the report; the exit status (0: everything the report checks is consistent)."""
+    """Print the report; the exit status (0: every check passed, 1: one failed)."""
+    d = data()
     if as_json:
-        json.dump(data(), sys.stdout, indent=2)
+        json.dump(d, sys.stdout, indent=2)
         sys.stdout.write("\n")
     else:
-        print(text())
-    return 0
+        print(text(d))
+    return 0 if passed(d) else 1

@@ -1,0 +1,168 @@
+"""cfcntl.ctypes_binding: the record-lock suite of test_locks.py run again through it, its
+errors word for word against cfcntl's, fionread, and its struct against the compiler's."""
+
+from __future__ import annotations
+
+import ctypes
+import errno
+import fcntl
+import os
+import socket
+import termios
+import types
+from array import array
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import test_locks
+from test_locks import *  # noqa: F403  (the suite, its fixtures; run here through ctypes)
+
+import cfcntl
+from cfcntl import ctypes_binding as ct
+from cfcntl.layout import ctypes_mirror
+
+CT_FUNCTIONS = [ct.getlk, ct.setlk, ct.setlkw]
+
+
+@pytest.fixture(autouse=True)
+def through_ctypes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """test_locks.py calls cfcntl.getlk/setlk/setlkw: here they are the ctypes binding's."""
+    for func in CT_FUNCTIONS:
+        monkeypatch.setattr(cfcntl, func.__name__, func)
+
+
+def _again(test: Callable[..., Any], *marks: pytest.MarkDecorator) -> Callable[..., Any]:
+    """``test`` without its parametrization over cfcntl's functions, re-parametrized."""
+    copy = types.FunctionType(test.__code__, test.__globals__, test.__name__)
+    copy.__doc__ = test.__doc__
+    for mark in reversed(marks):
+        copy = mark(copy)
+    return copy
+
+
+_over_ct = pytest.mark.parametrize("func", CT_FUNCTIONS, ids=lambda f: f.__name__)
+test_fd_argument = _again(test_locks.test_fd_argument, _over_ct)
+test_kernel_refusals = _again(
+    test_locks.test_kernel_refusals,
+    _over_ct,
+    pytest.mark.parametrize("args, kwargs, err", test_locks.BAD),
+)
+test_argument_refusals_name_the_argument = _again(
+    test_locks.test_argument_refusals_name_the_argument,
+    _over_ct,
+    pytest.mark.parametrize("args, kwargs, exc, message", test_locks.OUT_OF_RANGE),
+)
+
+
+def test_the_suite_runs_through_ctypes() -> None:
+    """The fixture above is in force: the suite's cfcntl.getlk is the ctypes one."""
+    assert cfcntl.getlk is ct.getlk and cfcntl.setlkw is ct.setlkw
+
+
+BAD_CALLS = [
+    ((70000,), {}),
+    ((1,), {"whence": -(2**15) - 1}),
+    ((1,), {"start": 2**63}),
+    ((1,), {"length": -(2**63) - 1}),
+    ((1,), {"start": 1.5}),
+    ((1,), {"length": "5"}),
+    (("1",), {}),
+    ((None,), {}),
+]
+
+
+@pytest.mark.parametrize("name", ["getlk", "setlk", "setlkw"])
+@pytest.mark.parametrize("args, kwargs", BAD_CALLS)
+def test_errors_are_cfcntls_word_for_word(
+    fd: int, name: str, args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> None:
+    """Same exception class, same message, for every argument either binding refuses."""
+    raised = []
+    for module in (cfcntl.locks, ct):
+        with pytest.raises((TypeError, OverflowError)) as info:
+            getattr(module, name)(fd, *args, **kwargs)
+        raised.append((type(info.value), str(info.value)))
+    assert raised[0] == raised[1]
+
+
+def test_fd_errors_are_cfcntls(fd: int) -> None:
+    for bad in (2**31, -1, "x", 1.0):
+        raised = []
+        for func in (cfcntl.locks.getlk, ct.getlk, cfcntl.commands.getfl, ct.fionread):
+            with pytest.raises((TypeError, ValueError, OverflowError)) as info:
+                func(bad)
+            raised.append((type(info.value), str(info.value).replace(func.__name__, "f")))
+        assert len(set(raised)) == 1, raised
+
+
+@pytest.fixture
+def pipe() -> Iterator[tuple[int, int]]:
+    r, w = os.pipe()
+    yield r, w
+    os.close(r)
+    os.close(w)
+
+
+def test_fionread_counts_what_waits(pipe: tuple[int, int]) -> None:
+    r, w = pipe
+    assert ct.fionread(r) == 0
+    os.write(w, b"x" * 1000)
+    buf = array("i", [0])
+    fcntl.ioctl(r, termios.FIONREAD, buf, True)
+    assert ct.fionread(r) == buf[0] == 1000
+    os.read(r, 300)
+    with os.fdopen(os.dup(r), "rb", buffering=0) as f:
+        assert ct.fionread(f) == 700
+    a, b = socket.socketpair()
+    with a, b:
+        a.send(b"hello")
+        assert ct.fionread(b) == 5
+
+
+def test_fionread_kernel_errors(tmp_path: Path, pipe: tuple[int, int]) -> None:
+    closed = os.dup(pipe[0])
+    os.close(closed)
+    with pytest.raises(OSError) as info:
+        ct.fionread(closed)
+    assert info.value.errno == errno.EBADF
+    with open(tmp_path / "d", "wb") as f:  # a regular file answers FIONREAD too
+        assert ct.fionread(f) == 0
+    directory = os.open(tmp_path, os.O_RDONLY)
+    try:
+        with pytest.raises(OSError) as info:
+            ct.fionread(directory)
+    finally:
+        os.close(directory)
+    assert info.value.errno in (errno.ENOTTY, errno.EINVAL)
+
+
+def test_struct_matches_the_compilers() -> None:
+    """ctypes' own padding rules give the compiler's layout: every offset, size, the tail."""
+    lay = cfcntl.layout()["struct flock"]
+    assert lay.ctypes is not None and lay.ctypes.problems == ()
+    assert ctypes.sizeof(ct.flock) == lay.size
+    assert [(f.offset, f.size) for f in lay.ctypes.fields] == [
+        (f.offset, f.size) for f in lay.fields
+    ]
+
+
+def test_a_wrong_ctypes_struct_is_caught() -> None:
+    """A ctypes struct written off the 28-byte recipe (a short l_pid, packed) is flagged."""
+
+    class Short(ctypes.Structure):
+        _pack_ = 4
+        _fields_ = (
+            ("l_type", ctypes.c_short),
+            ("l_whence", ctypes.c_short),
+            ("l_start", ctypes.c_int64),
+            ("l_len", ctypes.c_int64),
+            ("l_pid", ctypes.c_short),
+        )
+
+    lay = cfcntl.layout()["struct flock"]
+    problems = ctypes_mirror(Short, lay.size, lay.fields).problems
+    assert any(p.startswith("l_start: 8 bytes at 4") for p in problems)
+    assert any(p.startswith("l_pid: 2 bytes") for p in problems)
+    assert any(p.endswith(f"the C struct is {lay.size}") for p in problems)
