@@ -251,6 +251,23 @@ static int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len)
     return cf_compat_copy(fd, 0, cmd, 0, data, len);
 }
 
+/* fcntl on a copy of read-only data (bytes, passed without a copy of Python's own): the
+   copy afterwards stays in this thread's cf_compat_out(), so no buffer is allocated. */
+static _Thread_local char cf_compat_out_buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
+
+static char *cf_compat_out(void) { return cf_compat_out_buf; }
+
+static int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len)
+{
+    char *buf = cf_compat_out_buf;
+    int ret;
+    memcpy(buf, data, len);
+    memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
+    ret = fcntl(fd, cmd, buf);
+    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
+    return ret;
+}
+
 static int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len)
 {
     return cf_compat_copy(fd, 1, 0, request, data, len);
@@ -264,6 +281,8 @@ int cf_compat_flock(int fd, int operation);
 int cf_compat_fcntl0(int fd, int cmd);
 int cf_compat_fcntl_ptr(int fd, int cmd, char *arg);
 int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len);
+char *cf_compat_out(void);
+int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len);
 int cf_compat_ioctl_int(int fd, unsigned long request, int arg);
 int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
 int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len);

@@ -29,7 +29,7 @@ import termios
 import timeit
 from collections.abc import Callable
 from contextlib import ExitStack
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
@@ -54,6 +54,8 @@ class Contender:
     """``stmt`` is a C loop of ``n`` calls that returns its own nanoseconds per call."""
 
 
+REFERENCE = "stdlib"
+"""The implementation each ratio is taken against: the stdlib struct.pack + fcntl path."""
 _STDLIB = "from fcntl import fcntl, ioctl; from struct import pack, unpack"
 
 
@@ -124,8 +126,7 @@ def _getlk(
     ]
 
 
-#: Every contender, by operation.  The stdlib contender is each group's ratio reference.
-CONTENDERS: tuple[Contender, ...] = (
+_BASE: tuple[Contender, ...] = (
     *_getlk("getlk-free", 0, "result[0] == U", "result[0] == U", "result is None", "U", 0),
     *_getlk(
         "getlk-conflict",
@@ -159,18 +160,38 @@ CONTENDERS: tuple[Contender, ...] = (
     ),
     _floor("fionread", "cf_floor_fionread(r, len(WAITING), n)"),
     Contender(
+        "fionread",
+        "cfcntl",
+        "fionread(r)",
+        "result == len(WAITING)",
+        "from cfcntl.ioctls import fionread",
+    ),
+    Contender(
         "get_winsize",
         "stdlib",
         "unpack('HHHH', ioctl(master, TIOCGWINSZ, bytes(8)))",
         "result == WINSIZE",
         _STDLIB,
     ),
+    Contender(
+        "get_winsize",
+        "cfcntl",
+        "get_winsize(master)",
+        "result == WINSIZE",
+        "from cfcntl.ioctls import get_winsize",
+    ),
+)
+
+_COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack"
+
+#: Every contender, by operation.  The stdlib contender is each group's ratio reference;
+#: compat runs the stdlib contender's very statement with ``cfcntl.compat`` imported instead.
+CONTENDERS: tuple[Contender, ...] = _BASE + tuple(
+    replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE
 )
 
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(c.group for c in CONTENDERS))
 """The operations, in table order."""
-
-REFERENCE = "stdlib"
 
 
 @dataclass(frozen=True)
@@ -201,6 +222,9 @@ TARGETS: tuple[Target, ...] = (
     Target("getlk-conflict", "cfcntl", "floor", 2.0),
     Target("setlk", "cfcntl", "faster", 1.2),
     Target("getfl", "cfcntl", "slower", 1.3),
+    Target("fionread", "cfcntl", "faster", 1.2),
+    Target("get_winsize", "cfcntl", "faster", 1.2),
+    *(Target(group, "compat", "slower", 1.5) for group in GROUPS),
 )
 
 WAITING = b"12345"

@@ -71,6 +71,8 @@ _index: _Callable[[object], int] = _operator.index  # type: ignore[assignment]
 _cf_fcntl = _lib.cf_fcntl
 _fcntl0 = _lib.cf_compat_fcntl0
 _fcntl_copy = _lib.cf_compat_fcntl_copy
+_fcntl_in = _lib.cf_compat_fcntl_in
+_unpack = _ffi.unpack
 _ioctl_int = _lib.cf_compat_ioctl_int
 _ioctl_ptr = _lib.cf_compat_ioctl_ptr
 _ioctl_copy = _lib.cf_compat_ioctl_copy
@@ -111,6 +113,20 @@ _get_slot = _ctypes.PYFUNCTYPE(_ctypes.c_void_p, _ctypes.py_object, _ctypes.c_in
     ("PyType_GetSlot", _ctypes.pythonapi)
 )
 _BF_RELEASEBUFFER = 2
+
+
+_RELEASES: dict[type, bool] = {}
+
+
+def _releases_buffers(kind: type) -> bool:
+    """Whether ``kind`` has a ``bf_releasebuffer`` slot; a type's slots never change, so
+    the answer is kept (for the first 256 types asked about)."""
+    known = _RELEASES.get(kind)
+    if known is None:
+        known = bool(_get_slot(kind, _BF_RELEASEBUFFER))
+        if len(_RELEASES) < 256:
+            _RELEASES[kind] = known
+    return known
 
 
 def _arity(name: str, required: int, given: tuple[object, ...]) -> None:
@@ -189,7 +205,7 @@ def _read_only_buffer(value: object) -> bytes | None:
             return str.encode(value, "utf-8")
         except UnicodeEncodeError:  # a lone surrogate
             return None
-    if _get_slot(type(value), _BF_RELEASEBUFFER):
+    if _releases_buffers(type(value)):
         return None
     try:
         return _contiguous(value)
@@ -249,7 +265,7 @@ def _copied(function: str, call: object, fd: int, code: int, data: bytes) -> byt
     size = len(data)
     if size > _BUFSZ and not _PY314:
         raise ValueError(f"{function} string arg too long")
-    scratch = _ffi.new("char[]", data)  # size + 1 bytes, the last one NUL
+    scratch = _ffi.new(_CHARS, data)  # size + 1 bytes, the last one NUL
     if size <= _BUFSZ:
         ret: int = call(fd, code, scratch, size)  # type: ignore[operator]
         if ret == -1 and (function == "fcntl" or _PY314):
@@ -264,7 +280,7 @@ def _copied(function: str, call: object, fd: int, code: int, data: bytes) -> byt
             _retry(pointer, fd, code, scratch)
         if scratch[size] != b"\0":
             raise SystemError("buffer overflow")
-    copy: bytes = _ffi.buffer(scratch, size)[:]
+    copy: bytes = _unpack(scratch, size)
     return copy
 
 
@@ -299,6 +315,14 @@ def fcntl(fd: object = _NULL, cmd: object = _NULL, arg: object = _NULL, /) -> in
         return _call(_cf_fcntl, fd, cmd, arg)
     if _PY314 and hasattr(type(arg), "__index__"):  # 3.14: an int before a buffer
         return _call(_cf_fcntl, fd, cmd, _signed(_index(arg), _UINT_MASK))
+    if type(arg) is bytes and len(arg) <= _BUFSZ:  # the struct.pack path, inlined
+        size = len(arg)
+        if _fcntl_in(fd, cmd, arg, size) == -1:
+            _retry(_fcntl_in, fd, cmd, arg, size)
+        if _PY314 and _lib.cf_compat_overran():
+            raise SystemError("buffer overflow")
+        copy: bytes = _unpack(_lib.cf_compat_out(), size)
+        return copy
     data = _buffer("fcntl", arg) if _PY314 else _read_only_buffer(arg)
     if data is not None:
         return _copied("fcntl", _fcntl_copy, fd, cmd, data)

@@ -16,9 +16,10 @@ import sys
 import tempfile
 import textwrap
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
-from . import bench, constants, ctypes_binding, ioc, ioctls
+from . import bench, compat, constants, ctypes_binding, ioc, ioctls
 from ._holder import Holder
 from .layout import StructLayout, layout, struct_layout
 from .locks import Flock, getlk
@@ -54,7 +55,7 @@ def struct_getlk(
     whence: int = os.SEEK_SET,
     *,
     ofd: bool = False,
-    call: Callable[[int, int, bytes], bytes] = fcntl.fcntl,
+    call: Callable[..., Any] = fcntl.fcntl,
 ) -> Flock | None:
     """getlk the stdlib way: ``struct.pack`` with the compiler's exact format, then
     ``call`` (``fcntl.fcntl``, or a drop-in with its signature)."""
@@ -70,6 +71,7 @@ PARITY: dict[str, Callable[..., Flock | None]] = {
     "stdlib (struct.pack, exact format)": struct_getlk,
     "cfcntl": getlk,
     "ctypes": ctypes_binding.getlk,
+    "compat (struct.pack, exact format)": partial(struct_getlk, call=compat.fcntl),
 }
 
 _W, _R, _SET = fcntl.F_WRLCK, fcntl.F_RDLCK, os.SEEK_SET
@@ -174,8 +176,12 @@ def passed(d: dict[str, Any]) -> bool:
 
 def _struct_text(name: str, lay: StructLayout) -> list[str]:
     lines = [f"{name}: {lay.size} bytes, aligned to {lay.alignment} (from the compiler)"]
-    lines.append(f"  {'field':<10} {'C type':<10} {'offset':>6} {'size':>5}")
-    lines += [f"  {f.name:<10} {f.ctype:<10} {f.offset:>6} {f.size:>5}" for f in lay.fields]
+    names = max(len("field"), *(len(f.name) for f in lay.fields))
+    types = max(len("C type"), *(len(f.ctype) for f in lay.fields))
+    lines.append(f"  {'field':<{names}} {'C type':<{types}} {'offset':>6} {'size':>5}")
+    lines += [
+        f"  {f.name:<{names}} {f.ctype:<{types}} {f.offset:>6} {f.size:>5}" for f in lay.fields
+    ]
     rows: list[tuple[str, int, str, tuple[str, ...]]] = [
         (lay.format, lay.size, "exact format from the compiler's layout", ())
     ]
