@@ -161,6 +161,13 @@ _BASE: tuple[Contender, ...] = (
     _floor("fionread", "cf_floor_fionread(r, len(WAITING), n)"),
     Contender(
         "fionread",
+        "stdlib-new-array",
+        "ioctl(r, FIONREAD, (a := array('i', [0])), True) or a[0]",
+        "result == len(WAITING)",
+        _STDLIB,
+    ),
+    Contender(
+        "fionread",
         "cfcntl",
         "fionread(r)",
         "result == len(WAITING)",
@@ -184,10 +191,17 @@ _BASE: tuple[Contender, ...] = (
 
 _COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack"
 
+_ORDER = (REFERENCE, "stdlib-28", "stdlib-new-array", "cfcntl", BARE, "compat", "ctypes", "floor")
+_OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
+
 #: Every contender, by operation.  The stdlib contender is each group's ratio reference;
 #: compat runs the stdlib contender's very statement with ``cfcntl.compat`` imported instead.
-CONTENDERS: tuple[Contender, ...] = _BASE + tuple(
-    replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE
+CONTENDERS: tuple[Contender, ...] = tuple(
+    sorted(
+        _BASE
+        + tuple(replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE),
+        key=lambda c: (_OPERATIONS.index(c.group), _ORDER.index(c.impl)),
+    )
 )
 
 GROUPS: tuple[str, ...] = tuple(dict.fromkeys(c.group for c in CONTENDERS))
@@ -297,6 +311,7 @@ class Scene:
             "master": master,
             "flags": fcntl.fcntl(fd, fcntl.F_GETFL),
             "count": array.array("i", [0]),
+            "array": array.array,
             "n": 1000,
             "FMT": fmt,
             "FMT28": "hhllhh",
@@ -501,18 +516,20 @@ def _ratio(value: float | None) -> str:
 def table(results: Results) -> str:
     """The results as a text table, with the targets' verdicts under it."""
     m = results.machine
+    w = max(len("implementation"), *(len(row.impl) for row in results.rows))
     lines = [
         f"cfcntl {m['cfcntl']} on Python {m['python']}, {m['machine']}, Linux {m['kernel']}, "
         f"{m['libc']}, {m['cpus']} CPUs: medians of {results.rounds} interleaved rounds",
         "vs stdlib: the stdlib path's time over this one (above 1: faster); "
         "x floor: this time over the C loop's",
         "",
-        f"{'operation':<16} {'implementation':<15} {'ns/call':>8} {'vs stdlib':>10} {'x floor':>8}",
+        f"{'operation':<16} {'implementation':<{w}} {'ns/call':>8} "
+        f"{'vs stdlib':>10} {'x floor':>8}",
     ]
     for group in GROUPS:
         for k, row in enumerate(r for r in results.rows if r.group == group):
             lines.append(
-                f"{group if k == 0 else '':<16} {row.impl:<15} {row.median:>8.0f} "
+                f"{group if k == 0 else '':<16} {row.impl:<{w}} {row.median:>8.0f} "
                 f"{_ratio(results.speedup(row)):>10} {_ratio(results.over_floor(row)):>8}"
             )
     lines.append("")
