@@ -32,7 +32,7 @@ def parser() -> argparse.ArgumentParser:
         "waited for, with the holding process; OFD locks are traced to their holders "
         "through /proc/PID/fdinfo.",
     )
-    locks.add_argument("path", metavar="PATH")
+    locks.add_argument("path", metavar="PATH", help="the file whose locks to list")
     locks.add_argument("--json", action="store_true", help="print the locks as JSON")
     ben = jobs.add_parser(
         "bench",
@@ -40,7 +40,7 @@ def parser() -> argparse.ArgumentParser:
         description="Time each operation (getlk on a free range and on a held one, "
         "setlk lock+unlock, OFD lock+unlock, getfl, fionread, get_winsize) through every "
         "implementation: the stdlib struct.pack + fcntl path (the reference; also the docs' "
-        "28-byte 'hhllhh' recipe), cfcntl, the ctypes binding, and the C floor (the "
+        "28-byte 'hhllhh' recipe), cfcntl, cfcntl.compat, the ctypes binding, and the C floor (the "
         "same syscall in a C loop). Every answer is checked once; the implementations run "
         "interleaved, round by round, and the table shows medians: ns per call, the "
         "stdlib's time over each one's (above 1: faster) and each one's over the floor's.",
