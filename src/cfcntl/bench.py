@@ -34,7 +34,7 @@ from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
-from ._holder import Holder
+from ._lockchild import LockChild
 from .layout import layout
 
 
@@ -289,7 +289,7 @@ class Scene:
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         probe = os.open(path, os.O_RDWR)
         self._open(fd, probe)
-        holder = self._stack.enter_context(Holder(path, f"posix:{fcntl.F_WRLCK}:100:100"))
+        holder = self._stack.enter_context(LockChild(path, f"posix:{fcntl.F_WRLCK}:100:100"))
         r, w = os.pipe()
         self._open(r, w)
         os.write(w, WAITING)

@@ -20,7 +20,7 @@ from functools import partial
 from typing import Any
 
 from . import bench, compat, constants, ctypes_binding, ioc, ioctls
-from ._holder import Holder
+from ._lockchild import LockChild
 from .layout import StructLayout, layout, struct_layout
 from .locks import Flock, getlk
 
@@ -41,6 +41,10 @@ def group(name: str) -> str:
     """The kind of constant ``name`` is, for the report's headings."""
     if name in _LOCK_TYPES:
         return "lock types"
+    if name in ioctls.KNOWN:
+        return "ioctl requests"
+    if name.startswith("_IOC_"):
+        return "ioctl encoding"
     for prefix, title in _GROUPS:
         if name.startswith(prefix):
             return title
@@ -75,7 +79,7 @@ PARITY: dict[str, Callable[..., Flock | None]] = {
 }
 
 _W, _R, _SET = fcntl.F_WRLCK, fcntl.F_RDLCK, os.SEEK_SET
-#: What the parity check's child holds: kind:type:start:length (see cfcntl._holder).
+#: What the parity check's child holds: kind:type:start:length (see cfcntl._lockchild).
 HELD = (f"posix:{_W}:10:10", f"posix:{_R}:30:10", f"ofd:{_W}:50:10")
 
 
@@ -102,7 +106,7 @@ def parity() -> dict[str, Any]:
         path = os.path.join(tmp, "locked")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            with Holder(path, *HELD) as child:
+            with LockChild(path, *HELD) as child:
                 expected = queries(child.pid)
                 results = []
                 for name, implementation in PARITY.items():

@@ -27,8 +27,8 @@ sys.stdin.read()
 """
 
 
-class Holder:
-    """``with Holder(path, "posix:1:10:10", "ofd:1:50:10"):`` a child process holds those
+class LockChild:
+    """``with LockChild(path, "posix:1:10:10", "ofd:1:50:10"):`` a child process holds those
     locks (kind:type:start:length) on ``path`` until the block ends; ``pid`` is its pid."""
 
     def __init__(self, path: str, *locks: str, timeout: float = 10.0) -> None:
@@ -41,7 +41,7 @@ class Holder:
         self.pid = self._proc.pid
         self._timeout = timeout
 
-    def __enter__(self) -> Holder:
+    def __enter__(self) -> LockChild:
         out = self._proc.stdout
         assert out is not None
         deadline = time.monotonic() + self._timeout
