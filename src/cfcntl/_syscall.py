@@ -44,6 +44,10 @@ def fileno(fd: FileDescriptorLike) -> int:
     return number
 
 
+Argument = tuple[str, str, object]
+"""(name, C type, value given) of a helper's argument, for errors that name it."""
+
+
 def _negative(number: int) -> ValueError:
     return ValueError(f"file descriptor cannot be a negative integer ({number})")
 
@@ -71,7 +75,7 @@ def _c_range(ctype: str) -> tuple[int, int]:
     return 0, (1 << bits) - 1
 
 
-def misfit(function: str, *arguments: tuple[str, str, object]) -> Exception | None:
+def misfit(function: str, *arguments: Argument) -> Exception | None:
     """The TypeError/OverflowError naming the first argument its C type cannot hold, or
     None when they all fit.  ``arguments`` are (name, C type, value given)."""
     for name, ctype, value in arguments:
@@ -87,7 +91,7 @@ def misfit(function: str, *arguments: tuple[str, str, object]) -> Exception | No
     return None
 
 
-def refused(exc: Exception, function: str, *arguments: tuple[str, str, object]) -> Exception:
+def refused(exc: Exception, function: str, *arguments: Argument) -> Exception:
     """Turn cffi's terse TypeError/OverflowError into one naming the argument at fault.
 
     Called only after cffi has refused a call, so the hot path pays nothing for it.
@@ -100,7 +104,7 @@ def retried(
     function: str,
     helper: Callable[..., int],
     fd: FileDescriptorLike,
-    *arguments: tuple[str, str, object],
+    *arguments: Argument,
 ) -> int:
     """After cffi refused ``helper(fd, *values)`` with ``exc``: call it again with the
     descriptor number of an object with ``fileno()``; else raise the error naming the
@@ -119,8 +123,13 @@ def retried(
     raise refused(exc, function, ("fd", "int", number), *arguments) from None
 
 
-def checked(result: int) -> int:
-    """``result`` of a binding call, or the OSError its errno names when it is -1."""
+def call(function: str, helper: Callable[..., int], *arguments: Argument) -> int:
+    """``helper`` called with the arguments' values: its result, or the OSError its errno
+    names when it is -1; cffi's refusals become :func:`refused`'s, naming the argument."""
+    try:
+        result = helper(*(value for _, _, value in arguments))
+    except (TypeError, OverflowError) as exc:
+        raise refused(exc, function, *arguments) from None
     if result == -1:
         raise oserror()
     return result

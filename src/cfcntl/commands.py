@@ -11,26 +11,22 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, checked, failure, fileno, refused, retried
+from ._syscall import Argument, FileDescriptorLike, call, failure, fileno, retried
 from .constants import require
 
 _cf_fcntl = _lib.cf_fcntl
 _cf_getfl = _lib.cf_getfl
 
-_Argument = tuple[str, str, int]
-"""(name, C type, value) of a command's argument, named in errors."""
-_NO_ARGUMENT: _Argument = ("arg", "int", 0)
+_NO_ARGUMENT: Argument = ("arg", "int", 0)
 
 
 def _command(
-    name: str, helper: Callable[..., int], fd: FileDescriptorLike, *arguments: _Argument
+    name: str, helper: Callable[..., int], fd: FileDescriptorLike, *arguments: Argument
 ) -> int:
     """Run command ``name`` through ``helper``; cffi's refusals name the bad argument."""
     number = fileno(fd)
-    try:
-        return checked(helper(number, require(name), *(value for _, _, value in arguments)))
-    except (TypeError, OverflowError) as exc:
-        raise refused(exc, name[2:].lower(), ("fd", "int", number), *arguments) from None
+    cmd: Argument = ("cmd", "int", require(name))  # a header's value: always fits
+    return call(name[2:].lower(), helper, ("fd", "int", number), cmd, *arguments)
 
 
 def dupfd(fd: FileDescriptorLike, minfd: int = 0) -> int:

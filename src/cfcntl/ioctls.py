@@ -16,7 +16,7 @@ from typing import Any, Literal, NamedTuple
 
 from . import ioc
 from ._cfcntl import ffi as _ffi, lib as _lib
-from ._syscall import FileDescriptorLike, fileno, oserror, refused
+from ._syscall import Argument, FileDescriptorLike, call, fileno, oserror, refused
 from .constants import has, require
 
 _FAILED: int = _lib.CF_IOCTL_FAILED
@@ -36,24 +36,8 @@ def _helper(name: str, request: str) -> Callable[..., Any]:
     return absent
 
 
-_Argument = tuple[str, str, Any]
-"""(name, C type, value) of an argument, named in errors."""
-
-
-def _fd(fd: FileDescriptorLike, name: str = "fd") -> _Argument:
+def _fd(fd: FileDescriptorLike, name: str = "fd") -> Argument:
     return name, "int", fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
-
-
-def _run(function: str, helper: Callable[..., int], *arguments: _Argument) -> int:
-    """``helper`` called with the arguments' values; cffi's refusals name the argument at
-    fault, and -1 becomes the OSError for errno."""
-    try:
-        result = helper(*(value for _, _, value in arguments))
-    except (TypeError, OverflowError) as exc:
-        raise refused(exc, function, *arguments) from None
-    if result == -1:
-        raise oserror()
-    return result
 
 
 # --------------------------------------------------------------------------- typed helpers
@@ -86,7 +70,7 @@ def _int_setter(
     helper = _helper(name, request)
 
     def put(fd: FileDescriptorLike, value: int) -> None:
-        _run(name, helper, _fd(fd), (argument, ctype, value))
+        call(name, helper, _fd(fd), (argument, ctype, value))
 
     put.__name__ = put.__qualname__ = name
     put.__doc__ = doc
@@ -97,12 +81,12 @@ def _plain(name: str, request: str, doc: str) -> Callable[[FileDescriptorLike], 
     """``name(fd)`` for a request with no argument."""
     helper = _helper(name, request)
 
-    def call(fd: FileDescriptorLike) -> None:
-        _run(name, helper, _fd(fd))
+    def plain(fd: FileDescriptorLike) -> None:
+        call(name, helper, _fd(fd))
 
-    call.__name__ = call.__qualname__ = name
-    call.__doc__ = doc
-    return call
+    plain.__name__ = plain.__qualname__ = name
+    plain.__doc__ = doc
+    return plain
 
 
 fionread = _int_getter(
@@ -179,7 +163,7 @@ tiocsctty = _plain(
 
 def blkgetsize64(fd: FileDescriptorLike) -> int:
     """The block device's size in bytes (BLKGETSIZE64), the u64 the kernel writes."""
-    size = _run("blkgetsize64", _cf_blkgetsize64, _fd(fd))
+    size = call("blkgetsize64", _cf_blkgetsize64, _fd(fd))
     if size == _U64_FAILED and _ffi.errno:
         raise oserror()
     return size
@@ -218,7 +202,7 @@ def get_winsize(fd: FileDescriptorLike) -> Winsize:
 def set_winsize(fd: FileDescriptorLike, size: Winsize) -> None:
     """Set the terminal's size (TIOCSWINSZ); the foreground process group gets SIGWINCH."""
     rows, cols, xpixel, ypixel = size
-    _run(
+    call(
         "set_winsize",
         _lib.cf_set_winsize,
         _fd(fd),
@@ -239,7 +223,7 @@ def ficlone(dst: FileDescriptorLike, src: FileDescriptorLike) -> None:
     Only filesystems with reflinks (btrfs, XFS, ...) do it; others answer EOPNOTSUPP,
     EXDEV (different filesystems) or EINVAL.
     """
-    _run("ficlone", _cf_ficlone, _fd(dst, "dst"), _fd(src, "src"))
+    call("ficlone", _cf_ficlone, _fd(dst, "dst"), _fd(src, "src"))
 
 
 def ficlonerange(
@@ -251,7 +235,7 @@ def ficlonerange(
 ) -> None:
     """Share ``length`` bytes of ``src`` at ``src_offset`` into ``dst`` at ``dst_offset``
     (FICLONERANGE); offsets and length must be block-aligned, length 0 means to the end."""
-    _run(
+    call(
         "ficlonerange",
         _cf_ficlonerange,
         _fd(dst, "dst"),
@@ -300,7 +284,7 @@ def _call(function: str, fd: FileDescriptorLike, request: int, arg: Any) -> int:
         result: int = _lib.cf_ioctl_ptr(number, request, arg)
         return result
 
-    return _run(function, with_arg, _fd(fd), ("request", "unsigned int", request))
+    return call(function, with_arg, _fd(fd), ("request", "unsigned int", request))
 
 
 def read(fd: FileDescriptorLike, request: int, ctype: str) -> Any:
@@ -339,7 +323,7 @@ def none(fd: FileDescriptorLike, request: int) -> int:
     size = ioc.decode(request).size
     if size:
         raise ValueError(f"none(): request {request:#x} encodes a {size}-byte argument")
-    return _run("none", _lib.cf_ioctl_none, _fd(fd), ("request", "unsigned int", request))
+    return call("none", _lib.cf_ioctl_none, _fd(fd), ("request", "unsigned int", request))
 
 
 # --------------------------------------------------------------------------- the registry
