@@ -18,7 +18,7 @@ import os
 import termios
 
 from ._syscall import FileDescriptorLike, fileno, oserror, refused
-from .locks import Flock
+from .locks import Flock, lock_arguments
 
 
 class flock(ctypes.Structure):
@@ -89,14 +89,7 @@ def _request(
             raise OverflowError(f"{function}(): an argument does not fit its C type")
         return number, flock(type, whence, start, length, 0)
     except (TypeError, OverflowError) as exc:
-        raise refused(
-            exc,
-            function,
-            ("type", "short", type),
-            ("whence", "short", whence),
-            ("start", "off_t", start),
-            ("length", "off_t", length),
-        ) from None
+        raise refused(exc, function, *lock_arguments(type, start, length, whence)) from None
 
 
 def getlk(

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from ._cfcntl import ffi as _ffi, lib as _lib
-from ._syscall import FileDescriptorLike, failure, retried
+from ._syscall import Argument, FileDescriptorLike, failure, retried
 from .constants import F_WRLCK, has, require
 
 # One C helper per command, bound once: the hot path passes (fd, type, whence, start,
@@ -41,6 +41,16 @@ _cf_ofd_setlk: _Helper = _lib.cf_ofd_setlk if _HAS_OFD else _absent("F_OFD_SETLK
 _cf_ofd_setlkw: _Helper = _lib.cf_ofd_setlkw if _HAS_OFD else _absent("F_OFD_SETLKW")
 
 
+def lock_arguments(type: int, start: int, length: int, whence: int) -> tuple[Argument, ...]:
+    """A lock call's arguments in the helpers' order, with the C types errors name."""
+    return (
+        ("type", "short", type),
+        ("whence", "short", whence),
+        ("start", "off_t", start),
+        ("length", "off_t", length),
+    )
+
+
 def _retry(
     exc: Exception,
     function: str,
@@ -52,16 +62,7 @@ def _retry(
     whence: int,
 ) -> int:
     """After cffi refused a lock call: see :func:`cfcntl._syscall.retried`."""
-    return retried(
-        exc,
-        function,
-        helper,
-        fd,
-        ("type", "short", type),
-        ("whence", "short", whence),
-        ("start", "off_t", start),
-        ("length", "off_t", length),
-    )
+    return retried(exc, function, helper, fd, *lock_arguments(type, start, length, whence))
 
 
 class Flock(NamedTuple):
