@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from typing import NamedTuple
 
-from ._syscall import FileDescriptorLike
+from ._syscall import FileDescriptorLike, fileno
 from .constants import F_RDLCK, F_UNLCK, F_WRLCK
 
 OFFSET_MAX = (1 << 63) - 1
@@ -127,10 +127,7 @@ def file_locks(file: str | os.PathLike[str] | FileDescriptorLike) -> list[Holder
     reported once per process and descriptor whose fdinfo names it, or with pid -1 when
     no readable fdinfo does (another user's process, without privilege).
     """
-    if isinstance(file, (str, os.PathLike)):
-        st = os.stat(file)
-    else:
-        st = os.fstat(file if isinstance(file, int) else file.fileno())
+    st = os.stat(file) if isinstance(file, (str, os.PathLike)) else os.fstat(fileno(file))
     where = _where(st)
     with open("/proc/locks", encoding="utf-8") as f:
         entries = [e for e in map(_parse, f) if e is not None and e.where == where]
