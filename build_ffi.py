@@ -37,6 +37,7 @@ PREAMBLE = """\
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/types.h>
+#include <time.h>
 #include <linux/fs.h>
 #include <asm/ioctl.h>
 #include <linux/sockios.h>
@@ -56,6 +57,14 @@ struct cf_result {
 static _Thread_local struct cf_result cf_slot;
 
 static struct cf_result *cf_result(void) { return &cf_slot; }
+
+/* CLOCK_MONOTONIC in nanoseconds: the lock manager's deadlines, the C floor's timing. */
+static int64_t cf_now(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
 
 /* Every command whose argument is an int (or none): returns what fcntl returns. */
 static int cf_fcntl(int fd, int cmd, int arg) { return fcntl(fd, cmd, arg); }
@@ -294,7 +303,6 @@ LOCK_HELPERS = """\
 #include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
-#include <time.h>
 #include <unistd.h>
 
 #ifndef sigev_notify_thread_id
@@ -346,13 +354,6 @@ static int cf_lock_signal(void)
     return sig;
 }
 
-static int64_t cf_lock_now(void)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static struct timespec cf_lock_timespec(int64_t ns)
 {
     struct timespec ts = {(time_t)(ns / 1000000000), (long)(ns % 1000000000)};
@@ -368,7 +369,7 @@ static int cf_lock_poll(int fd, int try_cmd, struct flock *fl, int64_t deadline)
             return 0;
         if (errno != EAGAIN && errno != EACCES)
             return -1;
-        int64_t left = deadline - cf_lock_now();
+        int64_t left = deadline - cf_now();
         if (left <= 0) {
             errno = ETIMEDOUT;
             return -1;
@@ -414,10 +415,10 @@ static int cf_lock_until(int fd, int try_cmd, int wait_cmd, short type, short wh
     pthread_sigmask(SIG_UNBLOCK, &mask, &old);
     int result = -1;
     if (syscall(SYS_timer_settime, timer, TIMER_ABSTIME, &when, NULL) == 0) {
-        if (cf_lock_now() >= deadline)
+        if (cf_now() >= deadline)
             errno = ETIMEDOUT;
         else if ((result = fcntl(fd, wait_cmd, &fl)) != 0 && errno == EINTR
-                 && cf_lock_now() >= deadline)
+                 && cf_now() >= deadline)
             errno = ETIMEDOUT;
     }
     int saved = errno;
@@ -596,18 +597,10 @@ int cf_ficlonerange(int dst, int src, uint64_t src_offset, uint64_t length, uint
 
 
 FLOOR_HELPERS = """\
-#include <time.h>
-
 /* The C floor: n calls of one syscall in a C loop, the struct built as cfcntl builds it.
-   Each returns nanoseconds per call (CLOCK_MONOTONIC), or -1 when a call failed or the
-   kernel answered otherwise than `expect`: no Python binding can beat these numbers on
-   the machine that measured them. */
-static int64_t cf_now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (int64_t)t.tv_sec * 1000000000 + t.tv_nsec;
-}
+   Each returns nanoseconds per call (CLOCK_MONOTONIC, cf_now), or -1 when a call failed
+   or the kernel answered otherwise than `expect`: no Python binding can beat these
+   numbers on the machine that measured them. */
 
 static double cf_per_call(int64_t since, long n) { return (double)(cf_now() - since) / n; }
 
