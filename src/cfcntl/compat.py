@@ -641,18 +641,46 @@ def _pypy_buffer(value: object) -> bytes | None:
     return view.tobytes()
 
 
-def _pypy_too_many(name: str, least: int, most: int, extra: tuple[object, ...]) -> None:
-    """The TypeError of a PyPy builtin given ``extra`` positional arguments too many."""
-    takes = f"{most}" if least == most else f"from {least} to {most}"
-    raise TypeError(
-        f"{name}() takes {takes} positional arguments but {most + len(extra)} were given"
-    )
+def _pypy_arguments(
+    name: str,
+    parameters: tuple[str, ...],
+    defaults: tuple[object, ...],
+    given: tuple[object, ...],
+    keywords: dict[str, object],
+) -> list[object]:
+    """The arguments as PyPy's gateway binds a builtin's: by position, then by keyword
+    for the parameters left (a keyword for one already given is unexpected), then the
+    defaults; its TypeErrors word by word."""
+    most, least = len(parameters), len(parameters) - len(defaults)
+    if len(given) > most:
+        takes = f"{most}" if least == most else f"from {least} to {most}"
+        raise TypeError(f"{name}() takes {takes} positional arguments but {len(given)} were given")
+    bound = [*given, *(_NULL for _ in parameters[len(given) :])]
+    for keyword, value in keywords.items():
+        index = parameters.index(keyword) if keyword in parameters else -1
+        if index < len(given):
+            raise TypeError(f"{name}() got an unexpected keyword argument '{keyword}'")
+        bound[index] = value
+    missing = [
+        f"'{p}'" for p, v in zip(parameters[:least], bound[:least], strict=True) if v is _NULL
+    ]
+    if missing:
+        listed = (
+            missing[0]
+            if len(missing) == 1
+            else " and ".join((", ".join(missing[:-1]), missing[-1]))
+        )
+        plural = "s" if len(missing) > 1 else ""
+        raise TypeError(
+            f"{name}() missing {len(missing)} required positional argument{plural}: {listed}"
+        )
+    bound[least:] = [d if v is _NULL else v for v, d in zip(bound[least:], defaults, strict=True)]
+    return bound
 
 
-def _pypy_fcntl(module: object, fd: object, op: object, arg: object = 0, *extra: object) -> object:
+def _pypy_fcntl(module: object, *given: object, **keywords: object) -> object:
     """PyPy's ``fcntl.fcntl(fd, op, arg=0)``."""
-    if extra:
-        _pypy_too_many("fcntl", 2, 3, extra)
+    fd, op, arg = _pypy_arguments("fcntl", ("fd", "op", "arg"), (0,), given, keywords)
     code = _signed(_pypy_int(op), _UINT_MASK)
     number = _pypy_fileno(fd)
     data = _pypy_buffer(arg)
@@ -661,17 +689,11 @@ def _pypy_fcntl(module: object, fd: object, op: object, arg: object = 0, *extra:
     return _call(_cf_fcntl, number, code, _signed(_pypy_int(arg), _UINT_MASK))
 
 
-def _pypy_ioctl(
-    module: object,
-    fd: object,
-    request: object,
-    arg: object = 0,
-    mutate_flag: object = -1,
-    *extra: object,
-) -> object:
+def _pypy_ioctl(module: object, *given: object, **keywords: object) -> object:
     """PyPy's ``fcntl.ioctl(fd, request, arg=0, mutate_flag=-1)``."""
-    if extra:
-        _pypy_too_many("ioctl", 2, 4, extra)
+    fd, request, arg, mutate_flag = _pypy_arguments(
+        "ioctl", ("fd", "request", "arg", "mutate_flag"), (0, -1), given, keywords
+    )
     mutate = _pypy_int(mutate_flag)
     number = _pypy_fileno(fd)
     kind = type(request)
@@ -717,27 +739,19 @@ def _pypy_mutated(fd: int, request: int, pointer: object, mutate: int) -> int | 
     return ret if mutate else copy
 
 
-def _pypy_flock(module: object, fd: object, op: object, *extra: object) -> None:
+def _pypy_flock(module: object, *given: object, **keywords: object) -> None:
     """PyPy's ``fcntl.flock(fd, op)``."""
-    if extra:
-        _pypy_too_many("flock", 2, 2, extra)
+    fd, op = _pypy_arguments("flock", ("fd", "op"), (), given, keywords)
     code = _signed(_pypy_int(op), _UINT_MASK)
     _call(_lib.cf_compat_flock, _pypy_fileno(fd), code)
 
 
-def _pypy_lockf(
-    module: object,
-    fd: object,
-    op: object,
-    length: object = 0,
-    start: object = 0,
-    whence: object = 0,
-    *extra: object,
-) -> None:
+def _pypy_lockf(module: object, *given: object, **keywords: object) -> None:
     """PyPy's ``fcntl.lockf(fd, op, length=0, start=0, whence=0)``."""
-    if extra:
-        _pypy_too_many("lockf", 2, 5, extra)
-    code, size, offset, origin = (_pypy_int(v) for v in (op, length, start, whence))
+    fd, *numbers = _pypy_arguments(
+        "lockf", ("fd", "op", "length", "start", "whence"), (0, 0, 0), given, keywords
+    )
+    code, size, offset, origin = [_pypy_int(v) for v in numbers]
     number = _pypy_fileno(fd)
     kind = _lock_type(code, "unrecognized lock operation")
     _setlk(number, code, kind, origin, offset, size)
@@ -758,8 +772,6 @@ else:
         else (_fcntl, _ioctl, _flock, _lockf),
         strict=True,
     ):
-        # named as the stdlib's, for repr() and, on PyPy, the argument errors' wording
-        _implementation.__name__ = _implementation.__qualname__ = _name
-        _implementation.__code__ = _implementation.__code__.replace(co_name=_name)
+        _implementation.__name__ = _implementation.__qualname__ = _name  # for repr()
         globals()[_name] = _implementation.__get__(_MODULE)
     del _name, _implementation
