@@ -110,6 +110,7 @@ _BUFSZ: int = _lib.CF_COMPAT_BUFSZ
 _SCRATCH = _BUFSZ + _lib.CF_COMPAT_GUARDSZ
 _COPY_BACK: int = _lib.CF_COMPAT_COPY_BACK
 _CHECK: int = _lib.CF_COMPAT_CHECK if _PY314 else 0
+_MUTATED = _COPY_BACK | _CHECK
 _INT_BITS = 8 * _ffi.sizeof("int")
 _INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
 _UINT_MASK = (1 << _INT_BITS) - 1
@@ -404,7 +405,10 @@ def _fcntl(
         return _call(_cf_fcntl, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
     if type(arg) is bytes and len(arg) <= _BUFSZ:  # the struct.pack path, inlined
         size = len(arg)
-        scratch = _scratch()
+        try:
+            scratch = _take()
+        except IndexError:
+            scratch = _new(_CHARS, _SCRATCH)
         ret = _fcntl_in(fd, cmd, arg, size, scratch, _CHECK)
         if ret < 0 and _settle(ret, True, _fcntl_in, fd, cmd, arg, size, scratch, _CHECK) == -2:
             raise _overflow("fcntl")
@@ -481,29 +485,27 @@ def _ioctl(
             if _PY314 and not isinstance(exc, BufferError):  # 3.14: only BufferError falls
                 raise
         else:
+            size = len(pointer)
+            if size > _BUFSZ:
+                try:
+                    return _ioctl_call(_ioctl_ptr, fd, request, pointer)
+                finally:
+                    _release(pointer)
             try:
-                return _mutated(fd, request, pointer)
-            finally:
-                _release(pointer)
+                scratch = _take()
+            except IndexError:
+                scratch = _new(_CHARS, _SCRATCH)
+            ret: int = _ioctl_in(fd, request, pointer, size, scratch, _MUTATED)
+            if ret < 0:
+                ret = _settle(ret, _PY314, _ioctl_in, fd, request, pointer, size, scratch, _MUTATED)
+                if ret == -2:
+                    raise _overflow("ioctl", writable=True)
+            _give(scratch)
+            return ret
     data = _buffer("ioctl", arg)
     if data is not None:
         return _copied("ioctl", fd, request, data, _PY314)
     return _ioctl_call(_ioctl_int, fd, request, _ioctl_arg(arg))
-
-
-def _mutated(fd: int, request: int, pointer: object) -> int:
-    """ioctl on a writable buffer: through a scratch copy that goes back into it (up to
-    1024 bytes, the guard checked since 3.14), beyond that the buffer itself."""
-    size = len(pointer)  # type: ignore[arg-type]
-    if size > _BUFSZ:
-        return _ioctl_call(_ioctl_ptr, fd, request, pointer)
-    scratch = _scratch()
-    flags = _COPY_BACK | _CHECK
-    ret: int = _ioctl_in(fd, request, pointer, size, scratch, flags)
-    if ret < 0 and _settle(ret, _PY314, _ioctl_in, fd, request, pointer, size, scratch, flags):
-        raise _overflow("ioctl", writable=True)
-    _give(scratch)
-    return ret
 
 
 def _ioctl_call(call: object, *arguments: object) -> int:
