@@ -272,6 +272,16 @@ static int cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t 
     return cf_compat_call(fd, 1, 0, request, data, len, buf, flags);
 }
 
+/* ioctl on a writable buffer of len <= CF_COMPAT_BUFSZ bytes, as the stdlib does it:
+   through a copy on the C stack that goes back into data before the return (so no
+   answer waits anywhere for Python to read it). */
+static int cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len,
+                                  int flags)
+{
+    char buf[CF_COMPAT_BUFSZ + CF_COMPAT_GUARDSZ];
+    return cf_compat_call(fd, 1, 0, request, data, len, buf, flags | CF_COMPAT_COPY_BACK);
+}
+
 /* Whether the type at address (id() of a type, on CPython) has a bf_releasebuffer slot,
    which makes PyArg_Parse's "s#" refuse its objects; -1 on PyPy, which has no such
    rule.  PyType_GetSlot is in the stable ABI (static types too since 3.10), but the
@@ -302,6 +312,7 @@ int cf_compat_ioctl_int(int fd, unsigned long request, int arg);
 int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
 int cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t len, char *buf,
                        int flags);
+int cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len, int flags);
 int cf_compat_releases(uintptr_t type);
 """
 

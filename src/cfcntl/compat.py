@@ -98,6 +98,7 @@ _cf_fcntl = _lib.cf_fcntl
 _fcntl0 = _lib.cf_compat_fcntl0
 _fcntl_in = _lib.cf_compat_fcntl_in
 _ioctl_in = _lib.cf_compat_ioctl_in
+_ioctl_mutate = _lib.cf_compat_ioctl_mutate
 _unpack = _ffi.unpack
 _ioctl_int = _lib.cf_compat_ioctl_int
 _ioctl_ptr = _lib.cf_compat_ioctl_ptr
@@ -110,7 +111,6 @@ _BUFSZ: int = _lib.CF_COMPAT_BUFSZ
 _SCRATCH = _BUFSZ + _lib.CF_COMPAT_GUARDSZ
 _COPY_BACK: int = _lib.CF_COMPAT_COPY_BACK
 _CHECK: int = _lib.CF_COMPAT_CHECK if _PY314 else 0
-_MUTATED = _COPY_BACK | _CHECK
 _INT_BITS = 8 * _ffi.sizeof("int")
 _INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
 _UINT_MASK = (1 << _INT_BITS) - 1
@@ -491,16 +491,11 @@ def _ioctl(
                     return _ioctl_call(_ioctl_ptr, fd, request, pointer)
                 finally:
                     _release(pointer)
-            try:
-                scratch = _take()
-            except IndexError:
-                scratch = _new(_CHARS, _SCRATCH)
-            ret: int = _ioctl_in(fd, request, pointer, size, scratch, _MUTATED)
+            ret: int = _ioctl_mutate(fd, request, pointer, size, _CHECK)
             if ret < 0:
-                ret = _settle(ret, _PY314, _ioctl_in, fd, request, pointer, size, scratch, _MUTATED)
+                ret = _settle(ret, _PY314, _ioctl_mutate, fd, request, pointer, size, _CHECK)
                 if ret == -2:
                     raise _overflow("ioctl", writable=True)
-            _give(scratch)
             return ret
     data = _buffer("ioctl", arg)
     if data is not None:
