@@ -638,6 +638,11 @@ def _pypy_buffer(value: object) -> bytes | None:
     return view.tobytes()
 
 
+def _given(values: tuple[object, ...], extra: tuple[object, ...]) -> tuple[object, ...]:
+    """The positional arguments a call gave: ``values`` up to the first left out."""
+    return tuple(v for v in values if v is not _NULL) + extra
+
+
 def _pypy_arguments(
     name: str,
     parameters: tuple[str, ...],
@@ -675,9 +680,21 @@ def _pypy_arguments(
     return bound
 
 
-def _pypy_fcntl(module: object, *given: object, **keywords: object) -> object:
+def _pypy_fcntl(
+    module: object,
+    fd: object = _NULL,
+    op: object = _NULL,
+    arg: object = _NULL,
+    /,
+    *extra: object,
+    **keywords: object,
+) -> object:
     """PyPy's ``fcntl.fcntl(fd, op, arg=0)``."""
-    fd, op, arg = _pypy_arguments("fcntl", ("fd", "op", "arg"), (0,), given, keywords)
+    if extra or keywords or op is _NULL:
+        given = _given((fd, op, arg), extra)
+        fd, op, arg = _pypy_arguments("fcntl", ("fd", "op", "arg"), (0,), given, keywords)
+    elif arg is _NULL:
+        arg = 0
     code = _signed(_pypy_int(op), _UINT_MASK)
     number = _pypy_fileno(fd)
     data = _pypy_buffer(arg)
@@ -686,11 +703,25 @@ def _pypy_fcntl(module: object, *given: object, **keywords: object) -> object:
     return _call(_cf_fcntl, number, code, _signed(_pypy_int(arg), _UINT_MASK))
 
 
-def _pypy_ioctl(module: object, *given: object, **keywords: object) -> object:
+def _pypy_ioctl(
+    module: object,
+    fd: object = _NULL,
+    request: object = _NULL,
+    arg: object = _NULL,
+    mutate_flag: object = _NULL,
+    /,
+    *extra: object,
+    **keywords: object,
+) -> object:
     """PyPy's ``fcntl.ioctl(fd, request, arg=0, mutate_flag=-1)``."""
-    fd, request, arg, mutate_flag = _pypy_arguments(
-        "ioctl", ("fd", "request", "arg", "mutate_flag"), (0, -1), given, keywords
-    )
+    if extra or keywords or request is _NULL:
+        given = _given((fd, request, arg, mutate_flag), extra)
+        fd, request, arg, mutate_flag = _pypy_arguments(
+            "ioctl", ("fd", "request", "arg", "mutate_flag"), (0, -1), given, keywords
+        )
+    else:
+        arg = 0 if arg is _NULL else arg
+        mutate_flag = -1 if mutate_flag is _NULL else mutate_flag
     mutate = _pypy_int(mutate_flag)
     number = _pypy_fileno(fd)
     kind = type(request)
@@ -736,9 +767,12 @@ def _pypy_mutated(fd: int, request: int, pointer: object, mutate: int) -> int | 
     return ret if mutate else copy
 
 
-def _pypy_flock(module: object, *given: object, **keywords: object) -> None:
+def _pypy_flock(
+    module: object, fd: object = _NULL, op: object = _NULL, /, *extra: object, **keywords: object
+) -> None:
     """PyPy's ``fcntl.flock(fd, op)``."""
-    fd, op = _pypy_arguments("flock", ("fd", "op"), (), given, keywords)
+    if extra or keywords or op is _NULL:
+        fd, op = _pypy_arguments("flock", ("fd", "op"), (), _given((fd, op), extra), keywords)
     code = _signed(_pypy_int(op), _UINT_MASK)
     _call(_lib.cf_compat_flock, _pypy_fileno(fd), code)
 
