@@ -1,12 +1,14 @@
 """A signal handler that calls compat between another call's syscall and its answer.
 
 Python runs a handler at the first check after the C call returns, which is where
-compat reads what the kernel left in its copy of the argument: the handler's own call
-must use another copy, or the interrupted call returns the handler's bytes.
+compat reads what the kernel left in its copy of the argument, and the errno: the
+handler's own call must use another copy, and its errno must not be the one read, or the
+interrupted call returns the handler's bytes, or its error.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import signal
 import termios
@@ -48,3 +50,34 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     assert len(handled) > 50  # the handler really ran between the calls
     assert set(handled) == {theirs}
     assert wrong == 0, f"{wrong} of {CALLS} calls returned the handler's bytes"
+
+
+def test_a_handler_calling_compat_cannot_change_an_errno() -> None:
+    """The handler's call fails with EBADF between another call's failure (EINVAL) and
+    the moment its OSError is made: the errno must still be the first call's own."""
+    r, w = os.pipe()
+    unknown_command = 9999  # EINVAL
+
+    def handler(signum: int, frame: object) -> None:
+        with pytest.raises(OSError) as info:
+            compat.fcntl(w + 1000, compat.F_GETFL)
+        handled.append(info.value.errno)
+
+    handled: list[object] = []
+    previous = signal.signal(signal.SIGALRM, handler)
+    wrong = 0
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        for _ in range(CALLS):
+            try:
+                compat.fcntl(r, unknown_command)
+            except OSError as exc:
+                wrong += exc.errno != errno.EINVAL
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(r)
+        os.close(w)
+    assert len(handled) > 50
+    assert set(handled) == {errno.EBADF}
+    assert wrong == 0, f"{wrong} of {CALLS} failures carried the handler's errno"

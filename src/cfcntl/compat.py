@@ -94,7 +94,7 @@ _PY315 = _sys.version_info >= (3, 15)
 _audit = _sys.audit
 # PyNumber_Index: an int, or TypeError ("'float' object cannot be interpreted as an integer")
 _index = _operator.index
-_cf_fcntl = _lib.cf_fcntl
+_cf_fcntl = _lib.cf_compat_fcntl_int
 _fcntl0 = _lib.cf_compat_fcntl0
 _fcntl_in = _lib.cf_compat_fcntl_in
 _ioctl_in = _lib.cf_compat_ioctl_in
@@ -110,6 +110,8 @@ _CHARS = _ffi.typeof("char[]")
 _BUFSZ: int = _lib.CF_COMPAT_BUFSZ
 _SCRATCH = _BUFSZ + _lib.CF_COMPAT_GUARDSZ
 _COPY_BACK: int = _lib.CF_COMPAT_COPY_BACK
+_FAILED: int = _lib.CF_COMPAT_FAILED  # minus the errno: a failure
+_OVERRUN: int = _lib.CF_COMPAT_OVERRUN  # the kernel wrote past the copy
 _CHECK: int = _lib.CF_COMPAT_CHECK if _PY314 else 0
 _INT_BITS = 8 * _ffi.sizeof("int")
 _INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
@@ -322,14 +324,15 @@ def _overflow(function: str, writable: bool = False) -> SystemError:
 
 
 def _settle(ret: int, retry: bool, call: object, *arguments: object) -> int:
-    """After ``call`` returned ``ret`` < 0: EINTR retried when ``retry`` (the
-    interpreter has run any pending signal handler on the way back to Python; one that
-    raised ends the call with its exception, as PyErr_CheckSignals does in C); then the
-    OSError of its errno, or -2 (the guard overwritten) as it is."""
-    while ret == -1 and retry and _ffi.errno == _EINTR:
+    """After ``call`` returned ``ret`` < 0: a failure's EINTR retried when ``retry``
+    (the interpreter has run any pending signal handler on the way back to Python; one
+    that raised ends the call with its exception, as PyErr_CheckSignals does in C),
+    then the OSError of its errno; a negative result (F_GETOWN's process group) or
+    _OVERRUN as it is."""
+    while retry and ret == _FAILED - _EINTR:
         ret = call(*arguments)  # type: ignore[operator]
-    if ret == -1:
-        raise _oserror()
+    if _OVERRUN < ret <= _FAILED:
+        raise _oserror(_FAILED - ret)
     return ret
 
 
@@ -342,9 +345,7 @@ def _call(call: object, *arguments: object) -> int:
 def _once(call: object, *arguments: object) -> int:
     """``call``'s result, or the OSError of its errno."""
     ret: int = call(*arguments)  # type: ignore[operator]
-    if ret == -1:
-        raise _oserror()
-    return ret
+    return _settle(ret, False, call, *arguments) if ret < 0 else ret
 
 
 def _copied(function: str, fd: int, code: int, data: bytes, retry: bool) -> bytes:
@@ -356,7 +357,7 @@ def _copied(function: str, fd: int, code: int, data: bytes, retry: bool) -> byte
     call = _fcntl_in if function == "fcntl" else _ioctl_in
     scratch = _scratch() if size <= _BUFSZ else _new(_CHARS, size + _SCRATCH - _BUFSZ)
     ret: int = call(fd, code, data, size, scratch, _CHECK)
-    if ret < 0 and _settle(ret, retry, call, fd, code, data, size, scratch, _CHECK) == -2:
+    if ret < 0 and _settle(ret, retry, call, fd, code, data, size, scratch, _CHECK) == _OVERRUN:
         raise _overflow(function)
     copy: bytes = _unpack(scratch, size)
     if size <= _BUFSZ:
@@ -410,7 +411,10 @@ def _fcntl(
         except IndexError:
             scratch = _new(_CHARS, _SCRATCH)
         ret = _fcntl_in(fd, cmd, arg, size, scratch, _CHECK)
-        if ret < 0 and _settle(ret, True, _fcntl_in, fd, cmd, arg, size, scratch, _CHECK) == -2:
+        if (
+            ret < 0
+            and _settle(ret, True, _fcntl_in, fd, cmd, arg, size, scratch, _CHECK) == _OVERRUN
+        ):
             raise _overflow("fcntl")
         copy: bytes = _unpack(scratch, size)
         _give(scratch)
@@ -494,7 +498,7 @@ def _ioctl(
             ret: int = _ioctl_mutate(fd, request, pointer, size, _CHECK)
             if ret < 0:
                 ret = _settle(ret, _PY314, _ioctl_mutate, fd, request, pointer, size, _CHECK)
-                if ret == -2:
+                if ret == _OVERRUN:
                     raise _overflow("ioctl", writable=True)
             return ret
     data = _buffer("ioctl", arg)
@@ -573,7 +577,7 @@ def _setlk(fd: int, code: int, kind: int, whence: int, start: int, length: int) 
     """lockf's F_SETLK (LOCK_NB) or waiting F_SETLKW, EINTR retried."""
     command = _F_SETLK if code & _LOCK_NB else _F_SETLKW
     # l_whence is a short: C keeps the low bits
-    _call(_lib.cf_setlk, fd, command, kind, _signed(whence, _SHORT_MASK), start, length)
+    _call(_lib.cf_compat_setlk, fd, command, kind, _signed(whence, _SHORT_MASK), start, length)
 
 
 # -- PyPy ------------------------------------------------------------------------------
