@@ -212,89 +212,140 @@ int cf_set_u64(int fd, int cmd, uint64_t value);
 """
 
 COMPAT_HELPERS = """\
-/* cfcntl.compat: the calls CPython's fcntl module makes, one fixed signature each. */
+/* cfcntl.compat: the calls CPython's fcntl module makes, one fixed signature each.
+
+   Each returns the call's result, or on failure CF_COMPAT_FAILED - errno: the errno
+   travels with the result, because a signal handler that Python runs before it reads
+   cffi's saved errno could make a failing call of its own (and F_GETOWN's negated
+   process group is a result, so -errno alone would not do). */
 
 #define CF_COMPAT_BUFSZ 1024
+#define CF_COMPAT_GUARDSZ 8
+#define CF_COMPAT_FAILED (-(1LL << 32))
+/* What a copying call returns when the kernel wrote past the argument. */
+#define CF_COMPAT_OVERRUN (-(1LL << 33))
+static long long cf_compat_result(int ret) { return ret == -1 ? CF_COMPAT_FAILED - errno : ret; }
 /* NUL then random bytes after the copied argument, as CPython 3.14 puts them. */
-static const char cf_compat_guard[8] = {0x00, (char)0xfa, 0x69, (char)0xc4,
-                                        0x67, (char)0xa3, 0x6c, 0x58};
-static _Thread_local int cf_compat_overran_flag;
+static const char cf_compat_guard[CF_COMPAT_GUARDSZ] = {0x00, (char)0xfa, 0x69, (char)0xc4,
+                                                        0x67, (char)0xa3, 0x6c, 0x58};
 
-/* Whether the kernel wrote past the argument in this thread's last *_copy call. */
-static int cf_compat_overran(void) { return cf_compat_overran_flag; }
+/* cf_compat_call's flags: copy the answer back into data; check the guard. */
+#define CF_COMPAT_COPY_BACK 1
+#define CF_COMPAT_CHECK 2
 
-static int cf_compat_flock(int fd, int operation) { return flock(fd, operation); }
+static long long cf_compat_flock(int fd, int operation)
+{
+    return cf_compat_result(flock(fd, operation));
+}
 
 /* fcntl() with the argument left out: the stdlib passes an int 0. */
-static int cf_compat_fcntl0(int fd, int cmd) { return fcntl(fd, cmd, 0); }
+static long long cf_compat_fcntl0(int fd, int cmd) { return cf_compat_result(fcntl(fd, cmd, 0)); }
 
-static int cf_compat_fcntl_ptr(int fd, int cmd, char *arg) { return fcntl(fd, cmd, arg); }
-
-static int cf_compat_ioctl_int(int fd, unsigned long request, int arg)
+static long long cf_compat_fcntl_int(int fd, int cmd, int arg)
 {
-    return ioctl(fd, request, arg);
+    return cf_compat_result(fcntl(fd, cmd, arg));
 }
 
-static int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg)
+static long long cf_compat_ioctl_int(int fd, unsigned long request, int arg)
 {
-    return ioctl(fd, request, arg);
+    return cf_compat_result(ioctl(fd, request, arg));
 }
 
-/* The stdlib's copy: len (<= CF_COMPAT_BUFSZ) bytes of data onto the stack, then the
-   guard; the call gets the copy, which goes back into data whatever the result. */
-static int cf_compat_copy(int fd, int use_ioctl, int cmd, unsigned long request,
-                          char *data, size_t len)
+static long long cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg)
 {
-    char buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
+    return cf_compat_result(ioctl(fd, request, arg));
+}
+
+/* lockf's record lock (cf_setlk builds the struct flock on the stack). */
+static long long cf_compat_setlk(int fd, int cmd, short type, short whence, off_t start,
+                                 off_t len)
+{
+    return cf_compat_result(cf_setlk(fd, cmd, type, whence, start, len));
+}
+
+/* The stdlib's copy: len bytes of data into buf (the caller's, len + CF_COMPAT_GUARDSZ
+   bytes: nothing here is shared between calls, so a signal handler that calls compat
+   meanwhile uses another buf), then the guard; fcntl (or ioctl when use_ioctl) gets
+   buf.  With CF_COMPAT_COPY_BACK the answer goes back into data whatever the result;
+   with CF_COMPAT_CHECK a success is CF_COMPAT_OVERRUN if the kernel wrote past the
+   argument. */
+static long long cf_compat_call(int fd, int use_ioctl, int cmd, unsigned long request,
+                                char *data, size_t len, char *buf, int flags)
+{
     int ret;
     memcpy(buf, data, len);
     memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
     ret = use_ioctl ? ioctl(fd, request, buf) : fcntl(fd, cmd, buf);
-    memcpy(data, buf, len);
-    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
+    if (ret == -1)
+        ret = -errno;
+    if (flags & CF_COMPAT_COPY_BACK)
+        memcpy(data, buf, len);
+    if (ret < 0)
+        return CF_COMPAT_FAILED + ret;
+    if ((flags & CF_COMPAT_CHECK)
+        && memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0)
+        return CF_COMPAT_OVERRUN;
     return ret;
 }
 
-static int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len)
+static long long cf_compat_fcntl_in(int fd, int cmd, char *data, size_t len, char *buf,
+                                    int flags)
 {
-    return cf_compat_copy(fd, 0, cmd, 0, data, len);
+    return cf_compat_call(fd, 0, cmd, 0, data, len, buf, flags);
 }
 
-/* fcntl on a copy of read-only data (bytes, passed without a copy of Python's own): the
-   copy afterwards stays in this thread's cf_compat_out(), so no buffer is allocated. */
-static _Thread_local char cf_compat_out_buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
-
-static char *cf_compat_out(void) { return cf_compat_out_buf; }
-
-static int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len)
+static long long cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t len,
+                                    char *buf, int flags)
 {
-    char *buf = cf_compat_out_buf;
-    int ret;
-    memcpy(buf, data, len);
-    memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
-    ret = fcntl(fd, cmd, buf);
-    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
-    return ret;
+    return cf_compat_call(fd, 1, 0, request, data, len, buf, flags);
 }
 
-static int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len)
+/* ioctl on a writable buffer of len <= CF_COMPAT_BUFSZ bytes, as the stdlib does it:
+   through a copy on the C stack that goes back into data before the return (so no
+   answer waits anywhere for Python to read it). */
+static long long cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len,
+                                        int flags)
 {
-    return cf_compat_copy(fd, 1, 0, request, data, len);
+    char buf[CF_COMPAT_BUFSZ + CF_COMPAT_GUARDSZ];
+    return cf_compat_call(fd, 1, 0, request, data, len, buf, flags | CF_COMPAT_COPY_BACK);
 }
+
+/* Whether the type at address (id() of a type, on CPython) has a bf_releasebuffer slot,
+   which makes PyArg_Parse's "s#" refuse its objects; -1 on PyPy, which has no such
+   rule.  PyType_GetSlot is in the stable ABI (static types too since 3.10), but the
+   bare Py_LIMITED_API cffi compiles with hides its prototype, so it is declared here;
+   Py_bf_releasebuffer is slot 2 in every version's typeslots.h.  It only reads the
+   type, so it needs no GIL. */
+#ifndef PYPY_VERSION
+PyAPI_FUNC(void *) PyType_GetSlot(PyTypeObject *, int);
+static int cf_compat_releases(uintptr_t type)
+{
+    return PyType_GetSlot((PyTypeObject *)type, 2) != NULL;
+}
+#else
+static int cf_compat_releases(uintptr_t type) { (void)type; return -1; }
+#endif
 """
 
 COMPAT_CDEF = """\
 #define CF_COMPAT_BUFSZ ...
-int cf_compat_overran(void);
-int cf_compat_flock(int fd, int operation);
-int cf_compat_fcntl0(int fd, int cmd);
-int cf_compat_fcntl_ptr(int fd, int cmd, char *arg);
-int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len);
-char *cf_compat_out(void);
-int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len);
-int cf_compat_ioctl_int(int fd, unsigned long request, int arg);
-int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
-int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len);
+#define CF_COMPAT_GUARDSZ ...
+#define CF_COMPAT_FAILED ...
+#define CF_COMPAT_OVERRUN ...
+#define CF_COMPAT_COPY_BACK ...
+#define CF_COMPAT_CHECK ...
+long long cf_compat_flock(int fd, int operation);
+long long cf_compat_fcntl0(int fd, int cmd);
+long long cf_compat_fcntl_int(int fd, int cmd, int arg);
+long long cf_compat_ioctl_int(int fd, unsigned long request, int arg);
+long long cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
+long long cf_compat_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
+long long cf_compat_fcntl_in(int fd, int cmd, char *data, size_t len, char *buf, int flags);
+long long cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t len, char *buf,
+                             int flags);
+long long cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len,
+                                 int flags);
+int cf_compat_releases(uintptr_t type);
 """
 
 
