@@ -1,0 +1,311 @@
+"""The fuzz harness: batches of seeded cases, each batch in child processes.
+
+A batch is a function ``make(rng, index, ctx) -> Case``; a case is a text (what it
+calls, printed before it runs) and a function that runs it and raises :class:`Violation`
+when an invariant does not hold.  The parent (:func:`run_batch`, from a pytest test)
+starts ``jobs`` children, each running every ``jobs``-th case index; a child writes each
+case's text to a log before running it, so a child killed by a signal or an abort is a
+failure naming the seed and the case, not a dead run.  Case ``index`` of a batch draws
+from ``random.Random(f"{seed}:{batch}:{index}")``: any case can be run again alone
+(``CFCNTL_FUZZ_SEED=S CFCNTL_FUZZ_CASE=I python -m pytest fuzz -k BATCH``).
+
+The children run with Python's debug allocator (``PYTHONMALLOC=malloc_debug``): every
+heap block, cffi's buffers included, has guard bytes before and after it, checked when it
+is freed, so a write past a buffer aborts the child at the case that did it.  Their
+address space is capped a little above what they use, so an absurd allocation fails
+(MemoryError, which no invariant accepts) instead of taking the machine's memory.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import json
+import os
+import random
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+
+DEFAULT_SECONDS = 45.0
+"""CFCNTL_FUZZ_SECONDS's default: the budget of the whole fuzz run, shared by the batches."""
+
+PROMISED: tuple[type[BaseException], ...] = (
+    TypeError,
+    ValueError,
+    OverflowError,
+    OSError,
+    NotImplementedError,
+)
+"""What cfcntl promises to raise for bad input (OSError only with an errno)."""
+
+
+class Violation(AssertionError):
+    """An invariant that did not hold: ``kind`` groups the failures of a batch."""
+
+    def __init__(self, kind: str, detail: str = "") -> None:
+        super().__init__(f"{kind}: {detail}" if detail else kind)
+        self.kind = kind
+        self.detail = detail
+
+
+@dataclasses.dataclass
+class Case:
+    text: str
+    run: Callable[[], None]
+
+
+Make = Callable[[random.Random, int, Any], Case]
+
+
+@dataclasses.dataclass
+class Batch:
+    """``rate``: cases per second this batch runs on the development machine with two
+    jobs; the budget is turned into a case count with it, so that a run checks the same
+    cases on any machine (a slower one takes longer)."""
+
+    name: str
+    make: Make
+    share: float
+    rate: float
+    setup: Callable[[], Any] | None = None
+    minimum: int = 100
+
+    def cases(self, seconds: float) -> int:
+        return max(self.minimum, int(seconds * self.share * self.rate))
+
+
+# --------------------------------------------------------------------------- settings
+
+
+def seed() -> int:
+    """CFCNTL_FUZZ_SEED: an int, or "random" for a new one (printed); default 1."""
+    value = os.environ.get("CFCNTL_FUZZ_SEED", "1")
+    if value == "random":
+        chosen = random.SystemRandom().randrange(1 << 32)
+        os.environ["CFCNTL_FUZZ_SEED"] = str(chosen)  # one seed for the whole run
+        return chosen
+    return int(value)
+
+
+def seconds() -> float:
+    return float(os.environ.get("CFCNTL_FUZZ_SECONDS", DEFAULT_SECONDS))
+
+
+def jobs() -> int:
+    return int(os.environ.get("CFCNTL_FUZZ_JOBS", min(2, os.cpu_count() or 1)))
+
+
+def only_case() -> int | None:
+    value = os.environ.get("CFCNTL_FUZZ_CASE")
+    return None if value is None else int(value)
+
+
+# --------------------------------------------------------------------------- the parent
+
+
+def run_batch(module: str, batch: Batch) -> str:
+    """Run ``batch`` of test module ``module`` in child processes; a summary line, or
+    AssertionError listing every violation and crash with its seed and case."""
+    chosen, single = seed(), only_case()
+    count = batch.cases(seconds()) if single is None else single + 1
+    indices = [single] if single is not None else None
+    workers = 1 if single is not None else max(1, min(jobs(), count))
+    expected_time = count / batch.rate
+    limit = 60 + 10 * expected_time
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix=f"cfcntl-fuzz-{batch.name}-") as tmp:
+        children = []
+        for shard in range(workers):
+            spec = {
+                "module": module,
+                "batch": batch.name,
+                "seed": chosen,
+                "count": count,
+                "shard": shard,
+                "jobs": workers,
+                "indices": indices,
+                "dir": str(Path(tmp, f"shard{shard}")),
+            }
+            Path(spec["dir"]).mkdir()
+            children.append((spec, _spawn(spec)))
+        problems: list[str] = []
+        ran = 0
+        for spec, child in children:
+            ran += _collect(spec, child, limit - (time.monotonic() - started), problems)
+    elapsed = time.monotonic() - started
+    summary = (
+        f"{batch.name}: {ran} cases, seed {chosen}, {workers} jobs, {elapsed:.1f} s"
+        f" ({len(problems)} problem groups)"
+    )
+    print(summary)
+    if problems:
+        rerun = f"CFCNTL_FUZZ_SEED={chosen} CFCNTL_FUZZ_CASE=<index> python -m pytest fuzz -k {batch.name}"
+        pytest.fail("\n".join([summary, f"rerun one case: {rerun}", *problems]), pytrace=False)
+    return summary
+
+
+def _spawn(spec: dict[str, Any]) -> subprocess.Popen[bytes]:
+    env = dict(os.environ, PYTHONMALLOC="malloc_debug", PYTHONFAULTHANDLER="1", PYTHONHASHSEED="0")
+    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import _harness; _harness.child()"
+    out = Path(spec["dir"], "output")
+    with open(out, "wb") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-c", code, json.dumps(spec)],
+            stdin=subprocess.DEVNULL,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=spec["dir"],
+            env=env,
+        )
+
+
+def _collect(
+    spec: dict[str, Any], child: subprocess.Popen[bytes], timeout: float, problems: list[str]
+) -> int:
+    """Wait for one child; add its violations and crash to ``problems``; cases it ran."""
+    shard = Path(spec["dir"])
+    try:
+        status = child.wait(max(1.0, timeout))
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        status = None
+    result_file = shard / "result.json"
+    result = json.loads(result_file.read_text()) if result_file.exists() else None
+    log = (shard / "cases").read_text(errors="replace").splitlines() if (shard / "cases").exists() else []
+    output = (shard / "output").read_bytes().decode(errors="replace")
+    if result is not None:
+        problems.extend(_grouped(spec["seed"], result["failures"]))
+        if status == 0:
+            return int(result["ran"])
+    last = log[-1] if log else "(before the first case)"
+    if status is None:
+        what = "hung (killed at the time limit)"
+    elif status < 0:
+        what = f"killed by {signal.Signals(-status).name}"
+    else:
+        what = f"exited with status {status}"
+    tail = "\n    ".join(output.strip().splitlines()[-15:])
+    problems.append(
+        f"CRASH: child {spec['shard']} {what} in case {last}\n  seed {spec['seed']};"
+        f" its output ends:\n    {tail}"
+    )
+    return len(log)
+
+
+def _grouped(chosen: int, failures: list[dict[str, Any]]) -> Iterator[str]:
+    """One entry per kind of violation: how many cases, and the first three."""
+    kinds: dict[str, list[dict[str, Any]]] = {}
+    for failure in failures:
+        kinds.setdefault(failure["kind"], []).append(failure)
+    for kind, group in sorted(kinds.items()):
+        lines = [f"VIOLATION ({len(group)} cases): {kind}"]
+        for failure in group[:3]:
+            lines.append(f"  case {failure['index']}: {failure['text']}")
+            lines.append(f"    {failure['detail']}")
+        yield "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- the child
+
+
+def child() -> None:
+    """A child's main: run its share of the cases, log each before it runs, write the
+    violations (at most 20 of each kind) to result.json."""
+    spec = json.loads(sys.argv[1])
+    _cap_memory()
+    for signum in (signal.SIGIO, signal.SIGURG, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH):
+        signal.signal(signum, signal.SIG_IGN)  # what a fuzzed F_SETSIG/F_SETOWN may send
+    module = importlib.import_module(spec["module"])
+    batch = next(b for b in vars(module).values() if isinstance(b, Batch) and b.name == spec["batch"])
+    ctx = batch.setup() if batch.setup else None
+    indices = spec["indices"] or range(spec["shard"], spec["count"], spec["jobs"])
+    failures: list[dict[str, Any]] = []
+    per_kind: dict[str, int] = {}
+    ran = 0
+    with open(Path(spec["dir"], "cases"), "w", buffering=1) as log:
+        for index in indices:
+            rng = random.Random(f"{spec['seed']}:{batch.name}:{index}")
+            case = batch.make(rng, index, ctx)
+            log.write(f"{index}: {case.text}\n")
+            try:
+                case.run()
+            except Violation as violation:
+                kind, detail = violation.kind, violation.detail
+            except Exception as exc:  # the harness's own fault: report it as one
+                kind, detail = f"harness error {type(exc).__name__}", repr(exc)
+            else:
+                kind = ""
+            ran += 1
+            if kind and per_kind.get(kind, 0) < 20:
+                per_kind[kind] = per_kind.get(kind, 0) + 1
+                failures.append({"index": index, "text": case.text, "kind": kind, "detail": detail})
+            if spec["indices"]:
+                print(f"case {index}: {case.text}\n  {kind or 'passed'} {detail if kind else ''}")
+    Path(spec["dir"], "result.json").write_text(json.dumps({"ran": ran, "failures": failures}))
+
+
+def _cap_memory() -> None:
+    """Cap the address space at what the child maps now plus 1 GiB."""
+    with open("/proc/self/statm") as statm:
+        mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    cap = mapped + (1 << 30)
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+# --------------------------------------------------------------------------- checking
+
+
+def outcome(thunk: Callable[[], Any]) -> tuple[str, Any]:
+    """("ok", result) or ("raise", exception)."""
+    try:
+        return "ok", thunk()
+    except Exception as exc:
+        return "raise", exc
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}({str(exc)[:200]!r})"
+
+
+def promised(exc: BaseException) -> None:
+    """Violation unless ``exc`` is one of the exceptions cfcntl promises."""
+    if not isinstance(exc, PROMISED):
+        raise Violation(f"unpromised exception {type(exc).__name__}", describe(exc))
+    if isinstance(exc, OSError) and exc.errno is None:
+        raise Violation("OSError without an errno", describe(exc))
+
+
+def expect_raise(
+    got: tuple[str, Any],
+    types: tuple[type[BaseException], ...],
+    category: str,
+    detail: str,
+    names: tuple[str, ...] = (),
+) -> BaseException:
+    """The exception of ``got``; Violation unless it is one of ``types`` whose message
+    names one of ``names`` (when given).  ``category`` says what was wrong with the call
+    (the violation's kind), ``detail`` which argument."""
+    kind, value = got
+    wanted = "/".join(t.__name__ for t in types)
+    if kind == "ok":
+        raise Violation(f"{category}: not refused", f"{detail}; returned {value!r}")
+    promised(value)
+    if not isinstance(value, types):
+        if isinstance(value, OSError):
+            raise Violation(f"{category}: not refused", f"{detail}; the kernel said {describe(value)}")
+        raise Violation(f"{category}: {type(value).__name__}, not {wanted}", f"{detail}; {describe(value)}")
+    if names and not any(name in str(value) for name in names):
+        raise Violation(f"{category}: the message names no argument", f"{detail}; {describe(value)}")
+    return value  # type: ignore[no-any-return]

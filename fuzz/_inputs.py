@@ -1,0 +1,270 @@
+"""What the batches feed cfcntl: integers at every C-type boundary, numbers of every type,
+and scratch descriptors of every kind (and none)."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import dataclasses
+import decimal
+import fractions
+import os
+import random
+import socket
+import tempfile
+from collections.abc import Iterator
+from typing import Any
+
+# -- integers ------------------------------------------------------------------------
+
+
+def _range(ctype: Any) -> tuple[int, int]:
+    bits = 8 * ctypes.sizeof(ctype)
+    if ctype(-1).value < 0:
+        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+    return 0, (1 << bits) - 1
+
+
+RANGES: dict[str, tuple[int, int]] = {
+    "short": _range(ctypes.c_short),
+    "unsigned short": _range(ctypes.c_ushort),
+    "int": _range(ctypes.c_int),
+    "unsigned int": _range(ctypes.c_uint),
+    "long": _range(ctypes.c_long),
+    "unsigned long": _range(ctypes.c_ulong),
+    "off_t": _range(ctypes.c_int64),  # Python is built with 64-bit off_t on Linux
+    "pid_t": _range(ctypes.c_int),
+    "int64_t": _range(ctypes.c_int64),
+    "uint64_t": _range(ctypes.c_uint64),
+}
+"""The C types of cfcntl's parameters, by their ranges (from ctypes, not from cfcntl)."""
+
+BOUNDARIES: tuple[int, ...] = tuple(
+    sorted(
+        {0, 1, -1, 2, 10**30, -(10**30), 2**200}
+        | {edge + delta for low, high in RANGES.values() for edge in (low, high) for delta in (-1, 0, 1)}
+    )
+)
+"""Every C type's minimum and maximum, one either side of each, and a few more."""
+
+INT_MIN, INT_MAX = RANGES["int"]
+
+
+def fits(value: int, ctype: str) -> bool:
+    low, high = RANGES[ctype]
+    return low <= value <= high
+
+
+def boundary_or(rng: random.Random, *meaningful: int) -> int:
+    """Half the time a C-type boundary, else one of ``meaningful`` (or a small int)."""
+    if rng.random() < 0.5 or not meaningful:
+        return rng.choice(BOUNDARIES) if rng.random() < 0.8 else rng.randint(-70000, 70000)
+    return rng.choice(meaningful)
+
+
+# -- number types --------------------------------------------------------------------
+
+
+class IntSub(int):
+    """An int subclass: an int."""
+
+    def __repr__(self) -> str:
+        return f"IntSub({int(self)})"
+
+
+class Index:
+    """Not an int, but with __index__: taken as the int, as the stdlib does."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"Index({self.value})"
+
+
+class IntOnly:
+    """Only __int__ (as Decimal and Fraction have): refused, as the stdlib does."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __int__(self) -> int:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"IntOnly({self.value})"
+
+
+ACCEPTED = ("int", "int", "int", "intsub", "bool", "index")
+"""Forms that must be taken as the int they stand for (int weighted up)."""
+REFUSED = ("float", "decimal", "decimal_whole", "fraction", "int_only", "str", "none")
+"""Forms that must be TypeError: each of them truncates to the int it stands for."""
+
+
+SHOWN = {
+    "float": "a float",
+    "decimal": "a Decimal",
+    "decimal_whole": "a Decimal",
+    "fraction": "a Fraction",
+    "int_only": "an object with only __int__",
+    "str": "a str",
+    "none": "None",
+}
+"""How a violation names a refused form."""
+
+
+@dataclasses.dataclass
+class Number:
+    """An argument: the int it stands for and the object passed."""
+
+    value: int
+    form: str
+    obj: Any
+
+    @property
+    def refused(self) -> bool:
+        return self.form in REFUSED
+
+
+def number(value: int, form: str) -> Number:
+    """``value`` in ``form``; a fractional form truncates (towards zero) to ``value``."""
+    sign = -1 if value < 0 else 1
+    if form == "bool" and value not in (0, 1):
+        form = "int"
+    obj: Any = {
+        "int": lambda: value,
+        "intsub": lambda: IntSub(value),
+        "bool": lambda: bool(value),
+        "index": lambda: Index(value),
+        "float": lambda: float(value) + sign * 0.5 if abs(value) < 2**50 else float(value),
+        "decimal": lambda: decimal.Decimal(value) + sign * decimal.Decimal("0.9"),
+        "decimal_whole": lambda: decimal.Decimal(value),
+        "fraction": lambda: fractions.Fraction(10 * value + sign * 9, 10),
+        "int_only": lambda: IntOnly(value),
+        "str": lambda: str(value),
+        "none": lambda: None,
+    }[form]()
+    return Number(value, form, obj)
+
+
+def any_number(rng: random.Random, value: int, refuse: float = 0.25) -> Number:
+    return number(value, rng.choice(REFUSED if rng.random() < refuse else ACCEPTED))
+
+
+# -- descriptors ---------------------------------------------------------------------
+
+KINDS = ("file", "dir", "pipe_r", "pipe_w", "socket", "pty_master", "pty_slave", "memfd")
+CLOSED = 9999
+"""A descriptor number nothing here opens (checked)."""
+
+
+class FilenoObject:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def fileno(self) -> Any:
+        return self.value
+
+    def __repr__(self) -> str:
+        return f"FilenoObject({self.value!r})"
+
+
+@dataclasses.dataclass
+class Fd:
+    """A descriptor argument: ``kind`` is a scratch kind (resolved per scratch set),
+    "closed", or "literal" (``literal`` passed as it is)."""
+
+    kind: str
+    form: str = "int"
+    literal: Any = None
+
+    def resolve(self, fds: dict[str, int]) -> Any:
+        if self.kind == "literal":
+            return self.literal
+        fd = fds[self.kind] if self.kind in fds else CLOSED
+        if self.form == "fileno":
+            return FilenoObject(fd)
+        return number(fd, self.form).obj
+
+    def number(self, fds: dict[str, int]) -> Any:
+        """The descriptor number this argument stands for (a literal as it is)."""
+        if self.kind == "literal":
+            return self.literal
+        return fds[self.kind] if self.kind in fds else CLOSED
+
+    @property
+    def expect(self) -> tuple[tuple[type[BaseException], ...], str] | None:
+        """The exception this argument alone must raise, or None if it is a descriptor
+        (an Index may be taken or refused: the stdlib refuses it, no promise says which)."""
+        if self.kind == "literal":
+            value = self.literal
+            if isinstance(value, int):
+                if value < 0:
+                    return (ValueError,), "negative descriptor"
+                if value > INT_MAX:
+                    return (OverflowError, ValueError), "descriptor beyond C int"
+                return None
+            return (TypeError,), f"descriptor {type(value).__name__}"
+        if self.form in REFUSED:
+            return (TypeError,), f"descriptor as {self.form}"
+        return None
+
+    def __str__(self) -> str:
+        if self.kind == "literal":
+            return repr(self.literal)
+        return self.kind if self.form == "int" else f"{self.kind}:{self.form}"
+
+
+LITERAL_FDS: tuple[Any, ...] = (
+    -1, -2, INT_MIN, INT_MIN - 1, INT_MAX, INT_MAX + 1, 2**32, 2**64, -(2**64), None, "0", 1.0, b"\0",
+)
+
+
+def any_fd(rng: random.Random, kinds: tuple[str, ...] = KINDS) -> Fd:
+    roll = rng.random()
+    if roll < 0.1:
+        return Fd("literal", literal=rng.choice(LITERAL_FDS))
+    if roll < 0.15:
+        return Fd("closed")
+    kind = rng.choice(kinds)
+    if roll < 0.25:
+        return Fd(kind, "fileno")
+    if roll < 0.4:
+        return Fd(kind, rng.choice(REFUSED[:5] + ("index", "intsub")))
+    return Fd(kind)
+
+
+@contextlib.contextmanager
+def scratch(workdir: str) -> Iterator[dict[str, int]]:
+    """Fresh descriptors of every kind: a 100-byte file, a directory, a pipe with 5 bytes
+    waiting, a socket with 3, a pty pair, a sealable memfd.  All closed afterwards."""
+    opened: list[int] = []
+    try:
+        fds: dict[str, int] = {}
+        fd, _ = tempfile.mkstemp(dir=workdir)
+        opened.append(fd)
+        os.write(fd, b"x" * 100)
+        os.lseek(fd, 0, os.SEEK_SET)
+        fds["file"] = fd
+        fds["dir"] = os.open(tempfile.mkdtemp(dir=workdir), os.O_RDONLY | os.O_DIRECTORY)
+        opened.append(fds["dir"])
+        fds["pipe_r"], fds["pipe_w"] = os.pipe()
+        opened += [fds["pipe_r"], fds["pipe_w"]]
+        os.write(fds["pipe_w"], b"hello")
+        left, right = socket.socketpair()
+        fds["socket"] = left.detach()
+        opened.append(fds["socket"])
+        right.send(b"abc")
+        right.close()
+        fds["pty_master"], fds["pty_slave"] = os.openpty()
+        opened += [fds["pty_master"], fds["pty_slave"]]
+        fds["memfd"] = os.memfd_create("cfcntl-fuzz", os.MFD_ALLOW_SEALING)
+        opened.append(fds["memfd"])
+        assert CLOSED not in opened
+        yield fds
+    finally:
+        for fd in opened:
+            os.close(fd)

@@ -1,0 +1,469 @@
+"""The typed API (cfcntl's fcntl commands, record locks and typed ioctls) against the
+stdlib, call by call.
+
+Each case calls one function with a descriptor of some kind (or none) and arguments at
+C-type boundaries in some number type.  The invariant: a refused number type is
+TypeError, a value outside its C type is OverflowError/ValueError, both naming the
+argument; an absent command is NotImplementedError; anything else does what the stdlib's
+``fcntl.fcntl``/``fcntl.ioctl`` does with the same ints on a twin set of descriptors:
+the same answer or the same errno, and the same descriptor state afterwards.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import dataclasses
+import fcntl as stdlib
+import os
+import random
+import struct
+import subprocess
+import sys
+import tempfile
+import termios
+from collections.abc import Callable
+from typing import Any
+
+from _harness import Batch, Case, Violation, describe, expect_raise, outcome, promised, run_batch
+from _inputs import (
+    RANGES,
+    SHOWN,
+    Fd,
+    Number,
+    any_fd,
+    any_number,
+    boundary_or,
+    fits,
+    number,
+    scratch,
+)
+
+import cfcntl
+from cfcntl import ioctls
+
+PID = os.getpid()
+SAFE_PIDS = (0, PID, 4194305, 2**30, -4194305, -(2**30), *RANGES["int"], RANGES["int"][0] + 1)
+"""Owners a fuzzed F_SETOWN may name: none, this process, ids no process can have
+(beyond PID_MAX_LIMIT), and INT_MIN; never another process (SIGIO would reach it)."""
+SAFE_SIGNALS = (0, 29, 10, 12, 23, 28, 65, 100, -1, *RANGES["int"])
+"""F_SETSIG values: SIGIO, SIGUSR1/2, SIGURG, SIGWINCH (ignored by the children) and
+invalid ones; never one that would kill the child."""
+
+
+@dataclasses.dataclass
+class Param:
+    """An int parameter: its name, its C type in cfcntl, the values that mean something
+    to it, and whether C-type boundaries may be tried (not for owners and signals)."""
+
+    name: str
+    ctype: str
+    meaningful: tuple[int, ...]
+    boundaries: bool = True
+
+    def good(self, rng: random.Random) -> int:
+        return rng.choice(self.meaningful)
+
+    def any(self, rng: random.Random) -> int:
+        return boundary_or(rng, *self.meaningful) if self.boundaries else self.good(rng)
+
+
+def values(*meaningful: int) -> tuple[int, ...]:
+    return meaningful
+
+
+@dataclasses.dataclass
+class Spec:
+    """A typed function, its parameters after the descriptor, and the stdlib call that
+    must give the same answer: ``oracle(fd, *ints)``, normalised like ``normal``."""
+
+    name: str
+    function: Callable[..., Any]
+    params: tuple[Param, ...]
+    oracle: Callable[..., Any]
+    command: str | None = None
+    kinds: tuple[str, ...] = ("file", "dir", "pipe_r", "pipe_w", "socket", "pty_master", "pty_slave", "memfd")
+    normal: Callable[[Any], Any] = lambda result: result
+    keywords: Callable[[random.Random], dict[str, Any]] = lambda rng: {}
+
+    @property
+    def query(self) -> bool:
+        """A question that changes nothing: the stdlib asks the same descriptor after."""
+        return (not self.params and self.normal is not _none) or self.name == "getlk"
+
+
+def _fcntl(command: str) -> Callable[..., Any]:
+    code = getattr(stdlib, command, None) or cfcntl.require(command)
+
+    def call(fd: int, *args: int) -> Any:
+        return stdlib.fcntl(fd, code, *args)
+
+    return call
+
+
+def _none(result: Any) -> None:
+    return None
+
+
+def _dup_normal(result: int) -> tuple[str, int]:
+    flags = stdlib.fcntl(result, stdlib.F_GETFD)
+    os.close(result)
+    return "a new descriptor", flags
+
+
+def _struct_get(command: str, fmt: str, wrap: Callable[..., Any]) -> Callable[..., Any]:
+    code = cfcntl.require(command)
+    return lambda fd: wrap(*struct.unpack(fmt, stdlib.fcntl(fd, code, bytes(struct.calcsize(fmt)))))
+
+
+def _struct_set(command: str, fmt: str) -> Callable[..., Any]:
+    code = cfcntl.require(command)
+    return lambda fd, *values: stdlib.fcntl(fd, code, struct.pack(fmt, *values)) and None
+
+
+# struct flock from ctypes' own alignment rules, not from cfcntl's layout
+class _Flock(__import__("ctypes").Structure):
+    _fields_ = [
+        ("l_type", __import__("ctypes").c_short),
+        ("l_whence", __import__("ctypes").c_short),
+        ("l_start", __import__("ctypes").c_int64),
+        ("l_len", __import__("ctypes").c_int64),
+        ("l_pid", __import__("ctypes").c_int),
+    ]
+
+
+def _flock(type: int, whence: int, start: int, length: int) -> bytes:
+    return bytes(_Flock(type, whence, start, length, 0))
+
+
+def _getlk_oracle(fd: int, type: int, start: int, length: int, whence: int, *, ofd: bool = False) -> Any:
+    cmd = cfcntl.require("F_OFD_GETLK") if ofd else stdlib.F_GETLK
+    answer = _Flock.from_buffer_copy(stdlib.fcntl(fd, cmd, _flock(type, whence, start, length)))
+    if answer.l_type == stdlib.F_UNLCK:
+        return None
+    return (answer.l_type, answer.l_whence, answer.l_start, answer.l_len, answer.l_pid)
+
+
+def _setlk_oracle(wait: bool) -> Callable[..., Any]:
+    def call(fd: int, type: int, start: int, length: int, whence: int, *, ofd: bool = False) -> None:
+        if ofd:
+            cmd = cfcntl.require("F_OFD_SETLKW" if wait else "F_OFD_SETLK")
+        else:
+            cmd = stdlib.F_SETLKW if wait else stdlib.F_SETLK
+        stdlib.fcntl(fd, cmd, _flock(type, whence, start, length))
+
+    return call
+
+
+def _lock_normal(result: Any) -> Any:
+    return None if result is None else tuple(result)
+
+
+def _ofd(rng: random.Random) -> dict[str, Any]:
+    return {"ofd": rng.random() < 0.5} if cfcntl.has("F_OFD_GETLK") else {}
+
+
+LOCK_TYPES = values(stdlib.F_RDLCK, stdlib.F_WRLCK, stdlib.F_RDLCK, stdlib.F_WRLCK, stdlib.F_UNLCK, 3)
+OFFSETS = values(0, 5, 9, 10, 11, 99, 100, 105, 109, 110, 299, 300, 305, 309, 310, 999, 1000)
+LENGTHS = values(0, 1, 10, 100, -5, -100)
+WHENCES = values(os.SEEK_SET, os.SEEK_SET, os.SEEK_SET, os.SEEK_CUR, os.SEEK_END, 3)
+LOCK_PARAMS = (
+    Param("type", "short", LOCK_TYPES),
+    Param("start", "off_t", OFFSETS),
+    Param("length", "off_t", LENGTHS),
+    Param("whence", "short", WHENCES),
+)
+
+FLAGS = values(0, os.O_NONBLOCK, os.O_APPEND, os.O_ASYNC, os.O_DIRECT, os.O_NOATIME, 0o7777777)
+FILES = ("file", "dir", "memfd")
+
+
+def _ioctl_get(request: int, code: str = "i") -> Callable[[int], int]:
+    def call(fd: int) -> int:
+        buffer = array.array(code, [0])
+        stdlib.ioctl(fd, request, buffer)
+        return buffer[0]
+
+    return call
+
+
+def _ioctl_set(request: int) -> Callable[[int, int], None]:
+    return lambda fd, value: stdlib.ioctl(fd, request, array.array("i", [value])) and None
+
+
+def _ioctl_plain(request: int, arg: int | None = None) -> Callable[[int], None]:
+    return lambda fd: (stdlib.ioctl(fd, request) if arg is None else stdlib.ioctl(fd, request, arg)) and None
+
+
+SPECS: list[Spec] = [
+    Spec("dupfd", cfcntl.dupfd, (Param("minfd", "int", values(0, 3, 100, 1000)),), _fcntl("F_DUPFD"), "F_DUPFD", normal=_dup_normal),
+    Spec("dupfd_cloexec", cfcntl.dupfd_cloexec, (Param("minfd", "int", values(0, 50)),), _fcntl("F_DUPFD_CLOEXEC"), "F_DUPFD_CLOEXEC", normal=_dup_normal),
+    Spec("getfd", cfcntl.getfd, (), _fcntl("F_GETFD"), "F_GETFD"),
+    Spec("setfd", cfcntl.setfd, (Param("flags", "int", values(0, 1, 3)),), _fcntl("F_SETFD"), "F_SETFD", normal=_none),
+    Spec("getfl", cfcntl.getfl, (), _fcntl("F_GETFL"), "F_GETFL"),
+    Spec("setfl", cfcntl.setfl, (Param("flags", "int", FLAGS),), _fcntl("F_SETFL"), "F_SETFL", normal=_none),
+    Spec("getown", cfcntl.getown, (), _fcntl("F_GETOWN"), "F_GETOWN"),
+    Spec("setown", cfcntl.setown, (Param("pid", "pid_t", SAFE_PIDS, boundaries=False),), _fcntl("F_SETOWN"), "F_SETOWN", normal=_none),
+    Spec("getown_ex", cfcntl.getown_ex, (), _struct_get("F_GETOWN_EX", "ii", lambda *v: v), "F_GETOWN_EX", normal=tuple),
+    Spec(
+        "setown_ex", cfcntl.setown_ex,
+        (Param("type", "unsigned int", values(0, 1, 2, 3)), Param("pid", "pid_t", SAFE_PIDS, boundaries=False)),
+        _struct_set("F_SETOWN_EX", "ii"), "F_SETOWN_EX", normal=_none,
+    ),
+    Spec("getsig", cfcntl.getsig, (), _fcntl("F_GETSIG"), "F_GETSIG"),
+    Spec("setsig", cfcntl.setsig, (Param("sig", "int", SAFE_SIGNALS, boundaries=False),), _fcntl("F_SETSIG"), "F_SETSIG", normal=_none),
+    Spec("getlease", cfcntl.getlease, (), _fcntl("F_GETLEASE"), "F_GETLEASE", kinds=FILES),
+    Spec("setlease", cfcntl.setlease, (Param("type", "int", values(0, 1, 2)),), _fcntl("F_SETLEASE"), "F_SETLEASE", kinds=FILES, normal=_none),
+    Spec("notify", cfcntl.notify, (Param("events", "unsigned int", values(0x80000000 | 0x3F, 1, 0x3F)),), _fcntl("F_NOTIFY"), "F_NOTIFY", kinds=("dir", "file"), normal=_none),
+    Spec("getpipe_sz", cfcntl.getpipe_sz, (), _fcntl("F_GETPIPE_SZ"), "F_GETPIPE_SZ"),
+    Spec("setpipe_sz", cfcntl.setpipe_sz, (Param("size", "int", values(0, 4096, 65536, 1 << 20, 1 << 24)),), _fcntl("F_SETPIPE_SZ"), "F_SETPIPE_SZ", kinds=("pipe_r", "pipe_w", "file")),
+    Spec("add_seals", cfcntl.add_seals, (Param("seals", "int", values(1, 2, 4, 8, 16, 0x1F)),), _fcntl("F_ADD_SEALS"), "F_ADD_SEALS", kinds=("memfd", "file", "pipe_r"), normal=_none),
+    Spec("get_seals", cfcntl.get_seals, (), _fcntl("F_GET_SEALS"), "F_GET_SEALS", kinds=("memfd", "file")),
+    Spec("get_rw_hint", cfcntl.get_rw_hint, (), _struct_get("F_GET_RW_HINT", "Q", int), "F_GET_RW_HINT", kinds=FILES),
+    Spec("set_rw_hint", cfcntl.set_rw_hint, (Param("hint", "uint64_t", values(0, 1, 2, 3, 4, 5, 6)),), _struct_set("F_SET_RW_HINT", "Q"), "F_SET_RW_HINT", kinds=FILES, normal=_none),
+    Spec("get_file_rw_hint", cfcntl.get_file_rw_hint, (), _struct_get("F_GET_FILE_RW_HINT", "Q", int), "F_GET_FILE_RW_HINT", kinds=FILES),
+    Spec("set_file_rw_hint", cfcntl.set_file_rw_hint, (Param("hint", "uint64_t", values(0, 2)),), _struct_set("F_SET_FILE_RW_HINT", "Q"), "F_SET_FILE_RW_HINT", kinds=FILES, normal=_none),
+    Spec("created_query", cfcntl.created_query, (), lambda fd: None, "F_CREATED_QUERY"),
+    Spec("getlk", cfcntl.getlk, LOCK_PARAMS, _getlk_oracle, "F_GETLK", kinds=("held",), normal=_lock_normal, keywords=_ofd),
+    Spec("setlk", cfcntl.setlk, LOCK_PARAMS, _setlk_oracle(False), "F_SETLK", kinds=("file", "dir", "pipe_r", "memfd"), normal=_none, keywords=_ofd),
+    Spec("setlkw", cfcntl.setlkw, LOCK_PARAMS, _setlk_oracle(True), "F_SETLKW", kinds=("file", "memfd", "pipe_r"), normal=_none, keywords=_ofd),
+]
+if cfcntl.has("F_CREATED_QUERY"):
+    SPECS[-4] = dataclasses.replace(SPECS[-4], oracle=_fcntl("F_CREATED_QUERY"), normal=bool)
+
+_F = cfcntl
+_IOCTL_SPECS = [
+    ("fionread", "FIONREAD", "get"), ("tiocoutq", "TIOCOUTQ", "get"), ("tiocgpgrp", "TIOCGPGRP", "get"),
+    ("tiocgsid", "TIOCGSID", "get"), ("tiocgptn", "TIOCGPTN", "get"), ("tiocgetd", "TIOCGETD", "get"),
+    ("fs_getflags", "FS_IOC_GETFLAGS", "get"), ("fs_getversion", "FS_IOC_GETVERSION", "get"),
+    ("blksszget", "BLKSSZGET", "get"),
+    ("fionbio", "FIONBIO", "set"), ("fioasync", "FIOASYNC", "set"), ("tiocsptlck", "TIOCSPTLCK", "set"),
+    ("fioclex", "FIOCLEX", "plain"), ("fionclex", "FIONCLEX", "plain"), ("tiocexcl", "TIOCEXCL", "plain"),
+    ("tiocnxcl", "TIOCNXCL", "plain"), ("tiocnotty", "TIOCNOTTY", "plain"),
+]  # fmt: skip
+for _name, _request, _kind in _IOCTL_SPECS:
+    if not cfcntl.has(_request):
+        continue
+    _code = cfcntl.require(_request)
+    if _kind == "get":
+        SPECS.append(Spec(_name, getattr(ioctls, _name), (), _ioctl_get(_code, "I" if _name == "tiocgptn" else "i"), _request))
+    elif _kind == "set":
+        _param = Param("lock" if _name == "tiocsptlck" else "on", "int", values(0, 1, 2))
+        SPECS.append(Spec(_name, getattr(ioctls, _name), (_param,), _ioctl_set(_code), _request, normal=_none))
+    else:
+        SPECS.append(Spec(_name, getattr(ioctls, _name), (), _ioctl_plain(_code), _request, normal=_none))
+SPECS += [
+    Spec("tiocsctty", ioctls.tiocsctty, (), _ioctl_plain(termios.TIOCSCTTY, 0), "TIOCSCTTY", normal=_none),
+    Spec("tiocspgrp", ioctls.tiocspgrp, (Param("pgrp", "pid_t", SAFE_PIDS, boundaries=False),), _ioctl_set(termios.TIOCSPGRP), "TIOCSPGRP", normal=_none),
+    Spec(
+        "fs_setflags", ioctls.fs_setflags,
+        # never FS_IMMUTABLE_FL or FS_APPEND_FL: a crashed child would leave files no one can delete
+        (Param("flags", "int", values(0, 0x80, 0x1000, 0x7FFFFFCF, -49, 1 << 31 & ~0x30), boundaries=False),),
+        _ioctl_set(cfcntl.FS_IOC_SETFLAGS), "FS_IOC_SETFLAGS", kinds=("file", "memfd", "dir"), normal=_none,
+    ),
+    Spec("blkgetsize64", ioctls.blkgetsize64, (), _ioctl_get(cfcntl.BLKGETSIZE64, "Q"), "BLKGETSIZE64"),
+    Spec(
+        "get_winsize", ioctls.get_winsize, (),
+        lambda fd: struct.unpack("4H", stdlib.ioctl(fd, termios.TIOCGWINSZ, bytes(8))), "TIOCGWINSZ", normal=tuple,
+    ),
+    Spec(
+        "set_winsize", lambda fd, *v: ioctls.set_winsize(fd, ioctls.Winsize(*v)),
+        tuple(Param(n, "unsigned short", values(0, 24, 80, 65535)) for n in ("rows", "cols", "xpixel", "ypixel")),
+        lambda fd, *v: stdlib.ioctl(fd, termios.TIOCSWINSZ, struct.pack("4H", *v)) and None, "TIOCSWINSZ", normal=_none,
+    ),
+    Spec(
+        "ficlonerange", lambda fd, *v: ioctls.ficlonerange(fd, fd, *v),  # within one file
+        tuple(Param(n, "uint64_t", values(0, 4096)) for n in ("src_offset", "length", "dst_offset")),
+        lambda fd, *v: stdlib.ioctl(fd, cfcntl.FICLONERANGE, struct.pack("qQQQ", fd, *v)) and None,
+        "FICLONERANGE", kinds=("file", "memfd", "pipe_r"), normal=_none,
+    ),
+]  # fmt: skip
+WEIGHTED = [spec for spec in SPECS for _ in range({"getlk": 6, "setlk": 3, "setlkw": 2}.get(spec.name, 1))]
+"""The record locks have the most arguments to get right: they get more cases."""
+
+
+def state(fds: dict[str, int]) -> dict[str, Any]:
+    """What the stdlib reads back about each descriptor, errors as their errno."""
+    pty_lock = 0x80045439  # TIOCGPTLCK
+
+    def read(thunk: Callable[[], Any]) -> Any:
+        try:
+            return thunk()
+        except OSError as exc:
+            return f"errno {exc.errno}"
+
+    seen = {}
+    for kind, fd in fds.items():
+        lease = read(lambda: stdlib.fcntl(fd, stdlib.F_GETLEASE))
+        seen[kind] = (
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GETFL)),
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GETFD)),
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GETOWN)),
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GETSIG)),
+            lease,
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GETPIPE_SZ)),
+            read(lambda: stdlib.fcntl(fd, stdlib.F_GET_SEALS)),
+            read(lambda: stdlib.ioctl(fd, termios.TIOCGWINSZ, bytes(8))),
+            read(lambda: stdlib.ioctl(fd, pty_lock, bytes(4))),
+            read(lambda: stdlib.ioctl(fd, cfcntl.FS_IOC_GETFLAGS, bytes(4))),
+            _locks(fd) if kind in ("file", "memfd", "held") and lease == stdlib.F_UNLCK else None,
+        )
+    return seen
+
+
+def _locks(fd: int) -> Any:
+    """The first lock on the file that a new open file description's whole-file write
+    lock would meet (an OFD query sees this process's POSIX locks too)."""
+    other = os.open(f"/proc/self/fd/{fd}", os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
+    try:
+        return _getlk_oracle(other, stdlib.F_WRLCK, 0, 0, 0, ofd=True)
+    finally:
+        os.close(other)
+
+
+# -- the lock holder ------------------------------------------------------------------
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
+fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 10, 100)
+print("ready", flush=True)
+sys.stdin.read()
+"""
+
+
+@dataclasses.dataclass
+class Context:
+    workdir: str
+    held: str
+    holder: subprocess.Popen[str]
+
+
+def setup() -> Context:
+    """A file another process holds a write lock on (0+10) and a read lock on (100+10),
+    and this one an OFD write lock on 300+10 through a description of its own."""
+    workdir = tempfile.mkdtemp(dir=".")
+    held = os.path.join(workdir, "held")
+    with open(held, "wb") as f:
+        f.write(b"x" * 1000)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, held], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    if cfcntl.has("F_OFD_SETLK"):
+        own = os.open(held, os.O_RDWR)
+        stdlib.fcntl(own, cfcntl.require("F_OFD_SETLK"), _flock(stdlib.F_WRLCK, 0, 300, 10))
+    return Context(workdir, held, holder)
+
+
+@contextlib.contextmanager
+def twin(ctx: Context) -> Any:
+    with scratch(ctx.workdir) as fds:
+        fds["held"] = os.open(ctx.held, os.O_RDWR)
+        try:
+            yield fds
+        finally:
+            os.close(fds["held"])
+
+
+# -- the case -----------------------------------------------------------------------
+
+
+Problem = tuple[tuple[type[BaseException], ...], str, str, tuple[str, ...]]
+"""(the exceptions it calls for, its category, which argument, the names to name)."""
+
+
+def _argument_problems(fd: Fd, numbers: list[tuple[Param, Number]]) -> list[Problem]:
+    """What is wrong with the arguments, by themselves."""
+    problems: list[Problem] = []
+    expected = fd.expect
+    if expected:
+        problems.append((expected[0], "a bad descriptor", expected[1], ()))
+    for param, num in numbers:
+        if num.refused:
+            problems.append(((TypeError,), f"{SHOWN[num.form]} taken as an int", param.name, (param.name,)))
+        elif not fits(num.value, param.ctype):
+            problems.append(((OverflowError, ValueError), "a value beyond its C type", f"{param.name} beyond {param.ctype}", (param.name,)))
+    return problems
+
+
+def _arguments(rng: random.Random, spec: Spec) -> tuple[list[tuple[Param, Number]], Fd]:
+    """Half the cases all good arguments; else one argument at fault; sometimes all random."""
+    roll = rng.random()
+    if roll < 0.15:
+        return [(p, any_number(rng, p.any(rng))) for p in spec.params], any_fd(rng, spec.kinds)
+    good = [(p, number(p.good(rng), rng.choice(("int", "int", "int", "int", "intsub", "bool", "index")))) for p in spec.params]
+    fd = Fd(rng.choice(spec.kinds), rng.choice(("int", "int", "int", "fileno")))
+    if roll < 0.6 or not spec.params:
+        return good, fd if roll < 0.6 or rng.random() < 0.5 else any_fd(rng, spec.kinds)
+    at = rng.randrange(len(good))
+    param = good[at][0]
+    good[at] = (param, any_number(rng, param.any(rng), refuse=0.5))
+    return good, fd
+
+
+def make(rng: random.Random, index: int, ctx: Context) -> Case:
+    spec = SPECS[index % len(SPECS)] if index < 2 * len(SPECS) else rng.choice(WEIGHTED)
+    numbers, fd = _arguments(rng, spec)
+    keywords = spec.keywords(rng)
+    text = f"{spec.name}({', '.join([str(fd), *(repr(n.obj) for _, n in numbers)] + [f'{k}={v!r}' for k, v in keywords.items()])})"
+
+    def run() -> None:
+        check(spec, fd, numbers, keywords, ctx)
+
+    return Case(text, run)
+
+
+def check(spec: Spec, fd: Fd, numbers: list[tuple[Param, Number]], keywords: dict[str, Any], ctx: Context) -> None:
+    problems = _argument_problems(fd, numbers)
+    absent = spec.command is not None and not cfcntl.has(spec.command)
+    with twin(ctx) as mine, twin(ctx) as theirs:
+        got = outcome(lambda: spec.function(fd.resolve(mine), *(n.obj for _, n in numbers), **keywords))
+        if got[0] == "raise" and isinstance(got[1], TypeError):
+            for param, num in numbers:
+                if num.form == "index" and f" {param.name} " in f" {got[1]} ":
+                    raise Violation("__index__ refused", describe(got[1]))
+            if fd.form == "index":
+                return  # the stdlib refuses an __index__ descriptor too: either is right
+        if absent or problems:
+            types = sum((p[0] for p in problems), (NotImplementedError,) if absent else ())
+            names = sum((p[3] for p in problems), ()) if all(p[3] for p in problems) else ()
+            category = " and ".join(sorted({p[1] for p in problems})) or "an absent command"
+            detail = f"{spec.name}: " + ", ".join(p[2] for p in problems)
+            expect_raise(got, types, category, detail, names)
+            return
+        target = fd.number(mine if spec.query else theirs)
+        expected = outcome(lambda: spec.oracle(target, *(n.value for _, n in numbers), **keywords))
+        compare(spec, got, expected)
+        mine_state, theirs_state = state(mine), state(theirs)
+        if mine_state != theirs_state:
+            diff = {k: (mine_state[k], theirs_state[k]) for k in mine_state if mine_state[k] != theirs_state[k]}
+            raise Violation(f"{spec.name}: state afterwards differs from the stdlib's", repr(diff))
+
+
+def compare(spec: Spec, got: tuple[str, Any], expected: tuple[str, Any]) -> None:
+    """The same answer, or the same exception type and errno."""
+    if got[0] == "raise":
+        promised(got[1])
+    mine = _normal(spec, got)
+    theirs = _normal(spec, expected)
+    if mine != theirs:
+        raise Violation(f"{spec.name}: not the stdlib's outcome", f"cfcntl {_show(got)}, stdlib {_show(expected)}")
+
+
+def _normal(spec: Spec, got: tuple[str, Any]) -> Any:
+    if got[0] == "raise":
+        return type(got[1]).__name__, getattr(got[1], "errno", None)
+    return "ok", spec.normal(got[1])
+
+
+def _show(got: tuple[str, Any]) -> str:
+    return describe(got[1]) if got[0] == "raise" else repr(got[1])
+
+
+TYPED = Batch("typed", make, share=0.3, rate=250, setup=setup)
+
+
+def test_typed_api_against_the_stdlib() -> None:
+    run_batch(__name__, TYPED)
