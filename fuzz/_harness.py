@@ -40,6 +40,10 @@ HERE = Path(__file__).resolve().parent
 DEFAULT_SECONDS = 45.0
 """CFCNTL_FUZZ_SECONDS's default: the budget of the whole fuzz run, shared by the batches."""
 
+SCRATCH = "/dev/shm" if os.path.isdir("/dev/shm") else None
+"""Where the children work and make their scratch files: a tmpfs, whose ioctls do not
+depend on the disk's state (ext4's FS_IOC_SETFLAGS does)."""
+
 PROMISED: tuple[type[BaseException], ...] = (
     TypeError,
     ValueError,
@@ -115,103 +119,124 @@ def only_case() -> int | None:
 
 
 def run_batch(module: str, batch: Batch) -> str:
-    """Run ``batch`` of test module ``module`` in child processes; a summary line, or
-    AssertionError listing every violation and crash with its seed and case."""
+    """Run ``batch`` of test module ``module`` in child processes; its summary line, or
+    a test failure listing every kind of violation and crash with its seed and cases.
+
+    A child that dies (signal, abort, exit) is a crash of the case it was running; a new
+    child goes on from the next case, up to ``MAX_CRASHES`` times per child."""
     chosen, single = seed(), only_case()
     count = batch.cases(seconds()) if single is None else single + 1
-    indices = [single] if single is not None else None
     workers = 1 if single is not None else max(1, min(jobs(), count))
-    expected_time = count / batch.rate
-    limit = 60 + 10 * expected_time
+    deadline = time.monotonic() + 60 + 10 * count / batch.rate
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix=f"cfcntl-fuzz-{batch.name}-") as tmp:
-        children = []
-        for shard in range(workers):
-            spec = {
-                "module": module,
-                "batch": batch.name,
-                "seed": chosen,
-                "count": count,
-                "shard": shard,
-                "jobs": workers,
-                "indices": indices,
-                "dir": str(Path(tmp, f"shard{shard}")),
-            }
-            Path(spec["dir"]).mkdir()
-            children.append((spec, _spawn(spec)))
-        problems: list[str] = []
-        ran = 0
-        for spec, child in children:
-            ran += _collect(spec, child, limit - (time.monotonic() - started), problems)
+    failures: list[dict[str, Any]] = []
+    ran = 0
+    with tempfile.TemporaryDirectory(prefix=f"cfcntl-fuzz-{batch.name}-", dir=SCRATCH) as tmp:
+        shards = [
+            _Shard(module, batch.name, chosen, Path(tmp, f"shard{n}"), n, count, workers, single)
+            for n in range(workers)
+        ]
+        while any(shard.running for shard in shards):
+            for shard in shards:
+                shard.poll(failures, time.monotonic() > deadline)
+            time.sleep(0.02)
+        ran = sum(shard.ran for shard in shards)
     elapsed = time.monotonic() - started
+    problems = list(_grouped(failures))
     summary = (
-        f"{batch.name}: {ran} cases, seed {chosen}, {workers} jobs, {elapsed:.1f} s"
-        f" ({len(problems)} problem groups)"
+        f"{batch.name}: {ran} cases, seed {chosen}, {workers} jobs, {elapsed:.1f} s,"
+        f" {len(problems)} kinds of violation"
     )
     print(summary)
     if problems:
-        rerun = f"CFCNTL_FUZZ_SEED={chosen} CFCNTL_FUZZ_CASE=<index> python -m pytest fuzz -k {batch.name}"
-        pytest.fail("\n".join([summary, f"rerun one case: {rerun}", *problems]), pytrace=False)
+        rerun = f"CFCNTL_FUZZ_SEED={chosen} CFCNTL_FUZZ_CASE=<case> python -m pytest fuzz -k {batch.name}"
+        pytest.fail("\n".join([summary, f"run one case again: {rerun}", *problems]), pytrace=False)
     return summary
 
 
-def _spawn(spec: dict[str, Any]) -> subprocess.Popen[bytes]:
-    env = dict(os.environ, PYTHONMALLOC="malloc_debug", PYTHONFAULTHANDLER="1", PYTHONHASHSEED="0")
-    code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import _harness; _harness.child()"
-    out = Path(spec["dir"], "output")
-    with open(out, "wb") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-c", code, json.dumps(spec)],
-            stdin=subprocess.DEVNULL,
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            cwd=spec["dir"],
-            env=env,
-        )
+MAX_CRASHES = 20
 
 
-def _collect(
-    spec: dict[str, Any], child: subprocess.Popen[bytes], timeout: float, problems: list[str]
-) -> int:
-    """Wait for one child; add its violations and crash to ``problems``; cases it ran."""
-    shard = Path(spec["dir"])
-    try:
-        status = child.wait(max(1.0, timeout))
-    except subprocess.TimeoutExpired:
-        child.kill()
-        child.wait()
-        status = None
-    result_file = shard / "result.json"
-    result = json.loads(result_file.read_text()) if result_file.exists() else None
-    log = (shard / "cases").read_text(errors="replace").splitlines() if (shard / "cases").exists() else []
-    output = (shard / "output").read_bytes().decode(errors="replace")
-    if result is not None:
-        problems.extend(_grouped(spec["seed"], result["failures"]))
-        if status == 0:
-            return int(result["ran"])
-    last = log[-1] if log else "(before the first case)"
-    if status is None:
-        what = "hung (killed at the time limit)"
-    elif status < 0:
-        what = f"killed by {signal.Signals(-status).name}"
-    else:
-        what = f"exited with status {status}"
-    tail = "\n    ".join(output.strip().splitlines()[-15:])
-    problems.append(
-        f"CRASH: child {spec['shard']} {what} in case {last}\n  seed {spec['seed']};"
-        f" its output ends:\n    {tail}"
-    )
-    return len(log)
+class _Shard:
+    """One child's share of the cases (every ``step``-th index from ``first``), and the
+    children that run it: a new one after each crash."""
+
+    def __init__(
+        self, module: str, batch: str, chosen: int, where: Path, first: int, count: int,
+        step: int, single: int | None,
+    ) -> None:  # fmt: skip
+        where.mkdir()
+        self.where, self.crashes, self.ran = where, 0, 0
+        self.spec: dict[str, Any] = {
+            "module": module, "batch": batch, "seed": chosen, "dir": str(where),
+            "start": first if single is None else single,
+            "stop": count, "step": step if single is None else count, "verbose": single is not None,
+        }  # fmt: skip
+        self.child: subprocess.Popen[bytes] | None = self._spawn()
+
+    @property
+    def running(self) -> bool:
+        return self.child is not None
+
+    def _spawn(self) -> subprocess.Popen[bytes]:
+        for name in ("cases", "failures", "done"):
+            Path(self.where, name).unlink(missing_ok=True)
+        env = dict(os.environ, PYTHONMALLOC="malloc_debug", PYTHONFAULTHANDLER="1")
+        code = f"import sys; sys.path.insert(0, {str(HERE)!r}); import _harness; _harness.child()"
+        with open(Path(self.where, "output"), "wb") as sink:
+            return subprocess.Popen(
+                [sys.executable, "-c", code, json.dumps(self.spec)],
+                stdin=subprocess.DEVNULL, stdout=sink, stderr=subprocess.STDOUT,
+                cwd=self.where, env=env,
+            )  # fmt: skip
+
+    def poll(self, failures: list[dict[str, Any]], late: bool) -> None:
+        """Collect the child if it ended (or kill it if ``late``); respawn after a crash."""
+        if self.child is None:
+            return
+        status = self.child.poll()
+        if status is None and not late:
+            return
+        if status is None:
+            self.child.kill()
+            self.child.wait()
+        log = _lines(Path(self.where, "cases"))
+        failures.extend(json.loads(line) for line in _lines(Path(self.where, "failures")))
+        self.ran += len(log)
+        self.child = None
+        if Path(self.where, "done").exists():
+            if self.spec["verbose"]:
+                print(Path(self.where, "output").read_text(errors="replace"))
+            return
+        if status is None:
+            what = "hung: killed at the time limit"
+        elif status < 0:
+            what = f"killed by {signal.Signals(-status).name}"
+        else:
+            what = f"exited with status {status}"
+        index, _, text = log[-1].partition(": ") if log else ("-", "", "(before its first case)")
+        output = Path(self.where, "output").read_text(errors="replace").strip().splitlines()
+        detail = "\n      ".join(["the child's output ends:", *output[-12:]])
+        failures.append({"index": index, "text": text, "kind": f"CRASH: {what}", "detail": detail})
+        self.crashes += 1
+        if log and status is not None and self.crashes < MAX_CRASHES:
+            self.spec["start"] = int(index) + self.spec["step"]
+            if self.spec["start"] < self.spec["stop"]:
+                self.child = self._spawn()
 
 
-def _grouped(chosen: int, failures: list[dict[str, Any]]) -> Iterator[str]:
+def _lines(path: Path) -> list[str]:
+    return path.read_text(errors="replace").splitlines() if path.exists() else []
+
+
+def _grouped(failures: list[dict[str, Any]]) -> Iterator[str]:
     """One entry per kind of violation: how many cases, and the first three."""
     kinds: dict[str, list[dict[str, Any]]] = {}
     for failure in failures:
         kinds.setdefault(failure["kind"], []).append(failure)
     for kind, group in sorted(kinds.items()):
         lines = [f"VIOLATION ({len(group)} cases): {kind}"]
-        for failure in group[:3]:
+        for failure in [f for f in group if "text" in f][:3]:
             lines.append(f"  case {failure['index']}: {failure['text']}")
             lines.append(f"    {failure['detail']}")
         yield "\n".join(lines)
@@ -221,8 +246,9 @@ def _grouped(chosen: int, failures: list[dict[str, Any]]) -> Iterator[str]:
 
 
 def child() -> None:
-    """A child's main: run its share of the cases, log each before it runs, write the
-    violations (at most 20 of each kind) to result.json."""
+    """A child's main: run its share of the cases, each logged before it runs and each
+    violation written as it is found (with its text and detail for the first three of
+    a kind), so that a crash loses nothing; ``done`` at the end."""
     spec = json.loads(sys.argv[1])
     _cap_memory()
     for signum in (signal.SIGIO, signal.SIGURG, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH):
@@ -230,12 +256,10 @@ def child() -> None:
     module = importlib.import_module(spec["module"])
     batch = next(b for b in vars(module).values() if isinstance(b, Batch) and b.name == spec["batch"])
     ctx = batch.setup() if batch.setup else None
-    indices = spec["indices"] or range(spec["shard"], spec["count"], spec["jobs"])
-    failures: list[dict[str, Any]] = []
     per_kind: dict[str, int] = {}
-    ran = 0
-    with open(Path(spec["dir"], "cases"), "w", buffering=1) as log:
-        for index in indices:
+    where = Path(spec["dir"])
+    with open(where / "cases", "w", buffering=1) as log, open(where / "failures", "w", buffering=1) as out:
+        for index in range(spec["start"], spec["stop"], spec["step"]):
             rng = random.Random(f"{spec['seed']}:{batch.name}:{index}")
             case = batch.make(rng, index, ctx)
             log.write(f"{index}: {case.text}\n")
@@ -246,14 +270,16 @@ def child() -> None:
             except Exception as exc:  # the harness's own fault: report it as one
                 kind, detail = f"harness error {type(exc).__name__}", repr(exc)
             else:
-                kind = ""
-            ran += 1
-            if kind and per_kind.get(kind, 0) < 20:
+                kind = detail = ""
+            if spec["verbose"]:
+                print(f"case {index}: {case.text}\n  {kind or 'passed'}\n  {detail}", flush=True)
+            if kind:
                 per_kind[kind] = per_kind.get(kind, 0) + 1
-                failures.append({"index": index, "text": case.text, "kind": kind, "detail": detail})
-            if spec["indices"]:
-                print(f"case {index}: {case.text}\n  {kind or 'passed'} {detail if kind else ''}")
-    Path(spec["dir"], "result.json").write_text(json.dumps({"ran": ran, "failures": failures}))
+                failure = {"index": index, "kind": kind}
+                if per_kind[kind] <= 3:
+                    failure.update(text=case.text, detail=detail)
+                out.write(json.dumps(failure) + "\n")
+    (where / "done").touch()
 
 
 def _cap_memory() -> None:
