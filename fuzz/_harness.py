@@ -154,7 +154,7 @@ def run_batch(module: str, batch: Batch) -> str:
     return summary
 
 
-MAX_CRASHES = 20
+MAX_CRASHES = 50
 
 
 class _Shard:
