@@ -261,7 +261,10 @@ def child() -> None:
     with open(where / "cases", "w", buffering=1) as log, open(where / "failures", "w", buffering=1) as out:
         for index in range(spec["start"], spec["stop"], spec["step"]):
             rng = random.Random(f"{spec['seed']}:{batch.name}:{index}")
-            case = batch.make(rng, index, ctx)
+            try:
+                case = batch.make(rng, index, ctx)
+            except Exception as exc:  # the harness's own fault: report it as one
+                case = Case("(the case could not be made)", lambda exc=exc: _reraise(exc))
             log.write(f"{index}: {case.text}\n")
             try:
                 case.run()
@@ -282,6 +285,10 @@ def child() -> None:
     (where / "done").touch()
 
 
+def _reraise(exc: Exception) -> None:
+    raise exc
+
+
 def _cap_memory() -> None:
     """Cap the address space at what the child maps now plus 1 GiB."""
     with open("/proc/self/statm") as statm:
@@ -299,6 +306,12 @@ def outcome(thunk: Callable[[], Any]) -> tuple[str, Any]:
         return "ok", thunk()
     except Exception as exc:
         return "raise", exc
+
+
+def short(value: Any) -> str:
+    """``repr(value)``, cut to about 80 characters."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:60]}...({len(text)} characters)"
 
 
 def describe(exc: BaseException) -> str:

@@ -62,6 +62,44 @@ def boundary_or(rng: random.Random, *meaningful: int) -> int:
     return rng.choice(meaningful)
 
 
+# -- what may reach a real descriptor ------------------------------------------------
+
+PID = os.getpid()
+SAFE_PIDS = (0, PID, 4194305, 2**30, -4194305, -(2**30), *RANGES["int"], RANGES["int"][0] + 1)
+"""Owners a fuzzed F_SETOWN may name: none, this process, ids no process can have
+(beyond PID_MAX_LIMIT), and INT_MIN; never another process (SIGIO would reach it)."""
+SAFE_SIGNALS = (0, 29, 10, 12, 23, 28, 65, 100, -1, *RANGES["int"])
+"""F_SETSIG values: SIGIO, SIGUSR1/2, SIGURG, SIGWINCH (ignored by the children) and
+invalid ones; never one that would kill the child."""
+
+
+GETTERS = {
+    # legacy numbers (no size bits) the kernel answers by writing through the pointer
+    "TCGETS": 0x5401, "TCGETA": 0x5405, "TIOCGLCKTRMIOS": 0x5456, "TIOCGSOFTCAR": 0x5419,
+    "TIOCMGET": 0x5415, "TIOCGSERIAL": 0x541E, "TIOCGICOUNT": 0x545D, "TIOCSERGETLSR": 0x5459,
+    "FIOQSIZE": 0x5460, "FIGETBSZ": 2, "SIOCGPGRP": 0x8904, "SIOCATMARK": 0x8905,
+    "SIOCGSTAMP_OLD": 0x8906, "SIOCOUTQNSD": 0x894B, "FIONREAD": 0x541B, "TIOCOUTQ": 0x5411,
+    "TIOCGPGRP": 0x540F, "TIOCGSID": 0x5429, "TIOCGETD": 0x5424, "TIOCGWINSZ": 0x5413,
+    "BLKSSZGET": 0x1268,
+    # with size bits
+    "TIOCGPTN": 0x80045430, "TIOCGPKT": 0x80045438, "TIOCGPTLCK": 0x80045439,
+    "TIOCGEXCL": 0x80045440, "TIOCGDEV": 0x80045432, "TCGETS2": 0x802C542A,
+    "FS_IOC_GETFLAGS": 0x80086601, "FS_IOC_GETVERSION": 0x80087601,
+    "FS_IOC_FSGETXATTR": 0x801C581F, "BLKGETSIZE64": 0x80081272,
+}  # fmt: skip
+"""Requests that only report (numbers from the asm-generic headers: inputs, not
+checked here; the ioc batch checks cfcntl's constants against the compiler)."""
+SETTERS = {
+    "TIOCSWINSZ": 0x5414, "FIONBIO": 0x5421, "FIOASYNC": 0x5452, "TIOCSPTLCK": 0x40045431,
+    "TIOCPKT": 0x5420, "TIOCSPGRP": 0x5410, "FIOCLEX": 0x5451, "FIONCLEX": 0x5450,
+    "TIOCEXCL": 0x540C, "TIOCNXCL": 0x540D, "TIOCNOTTY": 0x5422,
+}  # fmt: skip
+"""Requests that change only the descriptor or the pty they are issued on."""
+HARMLESS = {**GETTERS, **SETTERS}
+BY_VALUE = {"TIOCSCTTY": 0x540E, "FICLONE": 0x40049409, "TIOCSBRK": 0x5427, "TCSBRK": 0x5409}
+"""Requests that take an int by value, or nothing: a pointer is not their argument."""
+
+
 # -- number types --------------------------------------------------------------------
 
 

@@ -32,40 +32,14 @@ import resource
 import sys
 from typing import Any
 
-from _harness import Batch, Case, Violation, describe, expect_raise, outcome, promised, run_batch
-from _inputs import BOUNDARIES, SHOWN, Number, any_number, fits, number, scratch
+from _harness import Batch, Case, Violation, describe, expect_raise, outcome, promised, run_batch, short
+from _inputs import BOUNDARIES, BY_VALUE, GETTERS, HARMLESS, SHOWN, Number, any_number, number, scratch
 
 import cfcntl
 from cfcntl import ioc, ioctls
 from cfcntl._cfcntl import ffi
 
 SIZE_MAX = (1 << cfcntl._IOC_SIZEBITS) - 1
-
-GETTERS = {
-    # legacy numbers (no size bits) the kernel answers by writing through the pointer
-    "TCGETS": 0x5401, "TCGETA": 0x5405, "TIOCGLCKTRMIOS": 0x5456, "TIOCGSOFTCAR": 0x5419,
-    "TIOCMGET": 0x5415, "TIOCGSERIAL": 0x541E, "TIOCGICOUNT": 0x545D, "TIOCSERGETLSR": 0x5459,
-    "FIOQSIZE": 0x5460, "FIGETBSZ": 2, "SIOCGPGRP": 0x8904, "SIOCATMARK": 0x8905,
-    "SIOCGSTAMP_OLD": 0x8906, "SIOCOUTQNSD": 0x894B, "FIONREAD": 0x541B, "TIOCOUTQ": 0x5411,
-    "TIOCGPGRP": 0x540F, "TIOCGSID": 0x5429, "TIOCGETD": 0x5424, "TIOCGWINSZ": 0x5413,
-    "BLKSSZGET": 0x1268,
-    # with size bits
-    "TIOCGPTN": 0x80045430, "TIOCGPKT": 0x80045438, "TIOCGPTLCK": 0x80045439,
-    "TIOCGEXCL": 0x80045440, "TIOCGDEV": 0x80045432, "TCGETS2": 0x802C542A,
-    "FS_IOC_GETFLAGS": 0x80086601, "FS_IOC_GETVERSION": 0x80087601,
-    "FS_IOC_FSGETXATTR": 0x801C581F, "BLKGETSIZE64": 0x80081272,
-}  # fmt: skip
-"""Requests that only report (numbers from the asm-generic headers: inputs, not
-checked here; the ioc batch checks cfcntl's constants against the compiler)."""
-SETTERS = {
-    "TIOCSWINSZ": 0x5414, "FIONBIO": 0x5421, "FIOASYNC": 0x5452, "TIOCSPTLCK": 0x40045431,
-    "TIOCPKT": 0x5420, "TIOCSPGRP": 0x5410, "FIOCLEX": 0x5451, "FIONCLEX": 0x5450,
-    "TIOCEXCL": 0x540C, "TIOCNXCL": 0x540D, "TIOCNOTTY": 0x5422,
-}  # fmt: skip
-"""Requests that change only the descriptor or the pty they are issued on."""
-HARMLESS = {**GETTERS, **SETTERS}
-BY_VALUE = {"TIOCSCTTY": 0x540E, "FICLONE": 0x40049409, "TIOCSBRK": 0x5427, "TCSBRK": 0x5409}
-"""Requests that take an int by value, or nothing: a pointer is not their argument."""
 
 CTYPES = (
     "char", "uint8_t", "short", "unsigned short", "int", "unsigned int", "long",
@@ -105,13 +79,8 @@ class Call:
         if self.op != "none":
             args.append(repr(self.ctype))
         if self.op in ("write", "readwrite"):
-            args.append(_short(self.value))
+            args.append(short(self.value))
         return f"ioctls.{self.op}({', '.join(args)})"
-
-
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) < 80 else text[:60] + f"...({len(text)} chars)"
 
 
 def _request(rng: random.Random) -> tuple[Number, bool]:

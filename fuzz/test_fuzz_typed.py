@@ -27,7 +27,8 @@ from typing import Any
 
 from _harness import Batch, Case, Violation, describe, expect_raise, outcome, promised, run_batch
 from _inputs import (
-    RANGES,
+    SAFE_PIDS,
+    SAFE_SIGNALS,
     SHOWN,
     Fd,
     Number,
@@ -41,15 +42,6 @@ from _inputs import (
 
 import cfcntl
 from cfcntl import ioctls
-
-PID = os.getpid()
-SAFE_PIDS = (0, PID, 4194305, 2**30, -4194305, -(2**30), *RANGES["int"], RANGES["int"][0] + 1)
-"""Owners a fuzzed F_SETOWN may name: none, this process, ids no process can have
-(beyond PID_MAX_LIMIT), and INT_MIN; never another process (SIGIO would reach it)."""
-SAFE_SIGNALS = (0, 29, 10, 12, 23, 28, 65, 100, -1, *RANGES["int"])
-"""F_SETSIG values: SIGIO, SIGUSR1/2, SIGURG, SIGWINCH (ignored by the children) and
-invalid ones; never one that would kill the child."""
-
 
 @dataclasses.dataclass
 class Param:
