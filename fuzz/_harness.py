@@ -319,10 +319,11 @@ def describe(exc: BaseException) -> str:
 
 
 def promised(exc: BaseException) -> None:
-    """Violation unless ``exc`` is one of the exceptions cfcntl promises."""
+    """Violation unless ``exc`` is one of the exceptions cfcntl promises (a Lock's
+    TimeoutError has no errno)."""
     if not isinstance(exc, PROMISED):
         raise Violation(f"unpromised exception {type(exc).__name__}", describe(exc))
-    if isinstance(exc, OSError) and exc.errno is None:
+    if isinstance(exc, OSError) and exc.errno is None and not isinstance(exc, TimeoutError):
         raise Violation("OSError without an errno", describe(exc))
 
 

@@ -11,6 +11,8 @@ import fractions
 import os
 import random
 import socket
+import subprocess
+import sys
 import tempfile
 from collections.abc import Iterator
 from typing import Any
@@ -306,3 +308,25 @@ def scratch(workdir: str) -> Iterator[dict[str, int]]:
     finally:
         for fd in opened:
             os.close(fd)
+
+
+HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDWR)
+fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
+fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 10, 100)
+os.write(1, b"ready")
+os.read(0, 1)
+"""
+
+
+def hold_locks(path: str) -> subprocess.Popen[bytes]:
+    """Another process, holding a write lock on bytes 0+10 and a read lock on 100+10 of
+    ``path`` (made 1000 bytes long), until its stdin closes (as when this one exits)."""
+    with open(path, "wb") as f:
+        f.write(b"x" * 1000)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, path], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
+    assert holder.stdout is not None and holder.stdout.read(5) == b"ready"
+    return holder

@@ -37,6 +37,7 @@ from _inputs import (
     boundary_or,
     fits,
     number,
+    hold_locks,
     scratch,
 )
 
@@ -315,21 +316,11 @@ def _locks(fd: int) -> Any:
 
 # -- the lock holder ------------------------------------------------------------------
 
-HOLDER = """
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_RDWR)
-fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB, 10, 0)
-fcntl.lockf(fd, fcntl.LOCK_SH | fcntl.LOCK_NB, 10, 100)
-print("ready", flush=True)
-sys.stdin.read()
-"""
-
-
 @dataclasses.dataclass
 class Context:
     workdir: str
     held: str
-    holder: subprocess.Popen[str]
+    holder: subprocess.Popen[bytes]
 
 
 def setup() -> Context:
@@ -337,12 +328,7 @@ def setup() -> Context:
     and this one an OFD write lock on 300+10 through a description of its own."""
     workdir = tempfile.mkdtemp(dir=".")
     held = os.path.join(workdir, "held")
-    with open(held, "wb") as f:
-        f.write(b"x" * 1000)
-    holder = subprocess.Popen(
-        [sys.executable, "-c", HOLDER, held], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-    )
-    assert holder.stdout is not None and holder.stdout.readline() == "ready\n"
+    holder = hold_locks(held)
     if cfcntl.has("F_OFD_SETLK"):
         own = os.open(held, os.O_RDWR)
         stdlib.fcntl(own, cfcntl.require("F_OFD_SETLK"), _flock(stdlib.F_WRLCK, 0, 300, 10))
