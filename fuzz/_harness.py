@@ -12,7 +12,7 @@ from ``random.Random(f"{seed}:{batch}:{index}")``: any case can be run again alo
 The children run with Python's debug allocator (``PYTHONMALLOC=malloc_debug``): every
 heap block, cffi's buffers included, has guard bytes before and after it, checked when it
 is freed, so a write past a buffer aborts the child at the case that did it.  Their
-address space is capped a little above what they use, so an absurd allocation fails
+address space is capped 256 MiB above what they use, so an absurd allocation fails
 (MemoryError, which no invariant accepts) instead of taking the machine's memory.
 """
 
@@ -149,7 +149,8 @@ def run_batch(module: str, batch: Batch) -> str:
     )
     print(summary)
     if problems:
-        rerun = f"CFCNTL_FUZZ_SEED={chosen} CFCNTL_FUZZ_CASE=<case> python -m pytest fuzz -k {batch.name}"
+        rerun = f"CFCNTL_FUZZ_SEED={chosen} CFCNTL_FUZZ_CASE=<case> python -m pytest fuzz"
+        rerun += f" -k {batch.name}"
         pytest.fail("\n".join([summary, f"run one case again: {rerun}", *problems]), pytrace=False)
     return summary
 
@@ -254,11 +255,16 @@ def child() -> None:
     for signum in (signal.SIGIO, signal.SIGURG, signal.SIGUSR1, signal.SIGUSR2, signal.SIGWINCH):
         signal.signal(signum, signal.SIG_IGN)  # what a fuzzed F_SETSIG/F_SETOWN may send
     module = importlib.import_module(spec["module"])
-    batch = next(b for b in vars(module).values() if isinstance(b, Batch) and b.name == spec["batch"])
+    batch = next(
+        b for b in vars(module).values() if isinstance(b, Batch) and b.name == spec["batch"]
+    )
     ctx = batch.setup() if batch.setup else None
     per_kind: dict[str, int] = {}
     where = Path(spec["dir"])
-    with open(where / "cases", "w", buffering=1) as log, open(where / "failures", "w", buffering=1) as out:
+    with (
+        open(where / "cases", "w", buffering=1) as log,
+        open(where / "failures", "w", buffering=1) as out,
+    ):
         for index in range(spec["start"], spec["stop"], spec["step"]):
             rng = random.Random(f"{spec['seed']}:{batch.name}:{index}")
             try:
@@ -290,10 +296,10 @@ def _reraise(exc: Exception) -> None:
 
 
 def _cap_memory() -> None:
-    """Cap the address space at what the child maps now plus 1 GiB."""
+    """Cap the address space at what the child maps now plus 256 MiB."""
     with open("/proc/self/statm") as statm:
         mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-    cap = mapped + (1 << 30)
+    cap = mapped + (256 << 20)
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
@@ -344,8 +350,14 @@ def expect_raise(
     promised(value)
     if not isinstance(value, types):
         if isinstance(value, OSError):
-            raise Violation(f"{category}: not refused", f"{detail}; the kernel said {describe(value)}")
-        raise Violation(f"{category}: {type(value).__name__}, not {wanted}", f"{detail}; {describe(value)}")
+            raise Violation(
+                f"{category}: not refused", f"{detail}; the kernel said {describe(value)}"
+            )
+        raise Violation(
+            f"{category}: {type(value).__name__}, not {wanted}", f"{detail}; {describe(value)}"
+        )
     if names and not any(name in str(value) for name in names):
-        raise Violation(f"{category}: the message names no argument", f"{detail}; {describe(value)}")
+        raise Violation(
+            f"{category}: the message names no argument", f"{detail}; {describe(value)}"
+        )
     return value  # type: ignore[no-any-return]

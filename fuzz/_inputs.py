@@ -44,7 +44,12 @@ RANGES: dict[str, tuple[int, int]] = {
 BOUNDARIES: tuple[int, ...] = tuple(
     sorted(
         {0, 1, -1, 2, 10**30, -(10**30), 2**200}
-        | {edge + delta for low, high in RANGES.values() for edge in (low, high) for delta in (-1, 0, 1)}
+        | {
+            edge + delta
+            for low, high in RANGES.values()
+            for edge in (low, high)
+            for delta in (-1, 0, 1)
+        }
     )
 )
 """Every C type's minimum and maximum, one either side of each, and a few more."""
@@ -224,7 +229,7 @@ class Fd:
     def resolve(self, fds: dict[str, int]) -> Any:
         if self.kind == "literal":
             return self.literal
-        fd = fds[self.kind] if self.kind in fds else CLOSED
+        fd = fds.get(self.kind, CLOSED)
         if self.form == "fileno":
             return FilenoObject(fd)
         return number(fd, self.form).obj
@@ -233,7 +238,7 @@ class Fd:
         """The descriptor number this argument stands for (a literal as it is)."""
         if self.kind == "literal":
             return self.literal
-        return fds[self.kind] if self.kind in fds else CLOSED
+        return fds.get(self.kind, CLOSED)
 
     @property
     def expect(self) -> tuple[tuple[type[BaseException], ...], str] | None:
@@ -259,7 +264,19 @@ class Fd:
 
 
 LITERAL_FDS: tuple[Any, ...] = (
-    -1, -2, INT_MIN, INT_MIN - 1, INT_MAX, INT_MAX + 1, 2**32, 2**64, -(2**64), None, "0", 1.0, b"\0",
+    -1,
+    -2,
+    INT_MIN,
+    INT_MIN - 1,
+    INT_MAX,
+    INT_MAX + 1,
+    2**32,
+    2**64,
+    -(2**64),
+    None,
+    "0",
+    1.0,
+    b"\0",
 )
 
 
@@ -273,7 +290,7 @@ def any_fd(rng: random.Random, kinds: tuple[str, ...] = KINDS) -> Fd:
     if roll < 0.25:
         return Fd(kind, "fileno")
     if roll < 0.4:
-        return Fd(kind, rng.choice(REFUSED[:5] + ("index", "intsub")))
+        return Fd(kind, rng.choice((*REFUSED[:5], "index", "intsub")))
     return Fd(kind)
 
 

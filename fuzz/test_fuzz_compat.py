@@ -16,7 +16,6 @@ that cannot reach another process.
 from __future__ import annotations
 
 import array
-import contextlib
 import fcntl as stdlib
 import gc
 import os
@@ -26,7 +25,16 @@ from collections.abc import Callable
 from typing import Any
 
 from _harness import Batch, Case, Violation, run_batch, short
-from _inputs import BOUNDARIES, CLOSED, HARMLESS, KINDS, SAFE_PIDS, SAFE_SIGNALS, any_number, scratch
+from _inputs import (
+    BOUNDARIES,
+    CLOSED,
+    HARMLESS,
+    KINDS,
+    SAFE_PIDS,
+    SAFE_SIGNALS,
+    any_number,
+    scratch,
+)
 
 import cfcntl.compat as compat
 
@@ -39,7 +47,7 @@ COMMANDS: dict[int, Callable[[random.Random], Any]] = {}
 
 
 def _ints(*meaningful: int) -> Callable[[random.Random], Any]:
-    return lambda rng: any_number(rng, rng.choice(meaningful + BOUNDARIES[:: 3])).obj
+    return lambda rng: any_number(rng, rng.choice(meaningful + BOUNDARIES[::3])).obj
 
 
 def _safe(*values: int) -> Callable[[random.Random], Any]:
@@ -47,7 +55,13 @@ def _safe(*values: int) -> Callable[[random.Random], Any]:
 
 
 def _flock_bytes(rng: random.Random) -> Any:
-    fields = (rng.choice((0, 1, 2, 5)), rng.choice((0, 1, 2, 9)), rng.choice((0, 10, -1, 2**62)), rng.choice((0, 10, -5)), 0)
+    fields = (
+        rng.choice((0, 1, 2, 5)),
+        rng.choice((0, 1, 2, 9)),
+        rng.choice((0, 10, -1, 2**62)),
+        rng.choice((0, 10, -5)),
+        0,
+    )
     data = struct.pack("hh4xqqi4x", *fields)
     return _shape(rng, data[: rng.choice((len(data), 28))])  # 28: "hhllhh"
 
@@ -59,7 +73,15 @@ def _at_least(rng: random.Random, size: int) -> Any:
     return _shape(rng, bytes(rng.randrange(256) for _ in range(length)))
 
 
-for _cmd in (F.F_GETFD, F.F_GETFL, F.F_GETOWN, F.F_GETSIG, F.F_GETLEASE, F.F_GETPIPE_SZ, F.F_GET_SEALS):
+for _cmd in (
+    F.F_GETFD,
+    F.F_GETFL,
+    F.F_GETOWN,
+    F.F_GETSIG,
+    F.F_GETLEASE,
+    F.F_GETPIPE_SZ,
+    F.F_GET_SEALS,
+):
     COMMANDS[_cmd] = _ints(0)
 COMMANDS.update({
     F.F_SETFD: _ints(0, 1), F.F_SETFL: _ints(0, os.O_NONBLOCK, os.O_APPEND, os.O_DIRECT),
@@ -74,7 +96,9 @@ COMMANDS.update({
 
 def _shape(rng: random.Random, data: bytes) -> Any:
     """``data`` as bytes, str, bytearray, array, memoryview, read-only or strided view."""
-    kind = rng.choice(("bytes", "bytes", "bytearray", "array", "view", "readonly", "str", "strided"))
+    kind = rng.choice(
+        ("bytes", "bytes", "bytearray", "array", "view", "readonly", "str", "strided")
+    )
     if kind == "bytes":
         return data
     if kind == "str":
@@ -113,14 +137,21 @@ REQUESTS = {
 }  # fmt: skip
 """The harmless requests, but those whose answer differs between two fresh sets of
 descriptors (the pty's number and device, the inode's generation)."""
-READS = {"TIOCSWINSZ": 8, "FIONBIO": 4, "FIOASYNC": 4, "TIOCSPTLCK": 4, "TIOCPKT": 4, "TIOCSPGRP": 4}
+READS = {
+    "TIOCSWINSZ": 8,
+    "FIONBIO": 4,
+    "FIOASYNC": 4,
+    "TIOCSPTLCK": 4,
+    "TIOCPKT": 4,
+    "TIOCSPGRP": 4,
+}
 """How many bytes of the argument each harmless setter reads."""
 
 
 def _argument(rng: random.Random) -> Any:
     roll = rng.random()
     if roll < 0.35:
-        return any_number(rng, rng.choice(BOUNDARIES + (0, 1, 4, 100))).obj
+        return any_number(rng, rng.choice((*BOUNDARIES, 0, 1, 4, 100))).obj
     if roll < 0.9:
         size = rng.choice((0, 1, 2, 4, 8, 32, 36, 60, 1023, 1024, 1025, 2000))
         return _shape(rng, bytes(rng.randrange(256) for _ in range(size)))
@@ -137,7 +168,9 @@ def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]
             cmd = rng.choice(sorted(COMMANDS))
             args: tuple[Any, ...] = (cmd,) if rng.random() < 0.2 else (cmd, COMMANDS[cmd](rng))
         else:
-            cmd = any_number(rng, rng.choice(BOUNDARIES + tuple(range(0, 48)) + (1024, 1031)), 0.2).obj
+            cmd = any_number(
+                rng, rng.choice(BOUNDARIES + tuple(range(0, 48)) + (1024, 1031)), 0.2
+            ).obj
             args = (cmd,) if rng.random() < 0.2 else (cmd, _argument(rng))
     elif name == "ioctl":
         if real:
@@ -148,7 +181,7 @@ def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]
             if reads and isinstance(argument, (bytes, str, memoryview)) and len(argument) < reads:
                 argument = 0  # a short read-only buffer: see _at_least
         else:
-            request = any_number(rng, rng.choice(BOUNDARIES + (rng.randrange(1 << 32),)), 0.2).obj
+            request = any_number(rng, rng.choice((*BOUNDARIES, rng.randrange(1 << 32))), 0.2).obj
             argument = _argument(rng)
         args = (request,) if rng.random() < 0.15 else (request, argument)
         if len(args) == 2 and rng.random() < 0.4:
@@ -157,7 +190,15 @@ def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]
         ops = (F.LOCK_SH, F.LOCK_EX, F.LOCK_UN, F.LOCK_SH | F.LOCK_NB, F.LOCK_EX | F.LOCK_NB, 0, 3)
         args = (any_number(rng, rng.choice(ops + BOUNDARIES[::4]), 0.2).obj,)
     else:
-        cmds = (F.LOCK_UN, F.LOCK_SH, F.LOCK_EX, F.LOCK_SH | F.LOCK_NB, F.LOCK_EX | F.LOCK_NB, 0, F.LOCK_NB)
+        cmds = (
+            F.LOCK_UN,
+            F.LOCK_SH,
+            F.LOCK_EX,
+            F.LOCK_SH | F.LOCK_NB,
+            F.LOCK_EX | F.LOCK_NB,
+            0,
+            F.LOCK_NB,
+        )
         args = (any_number(rng, rng.choice(cmds), 0.1).obj,)
         for _ in range(rng.randrange(4)):
             args += (any_number(rng, rng.choice((0, 10, 100, -1, 2, *BOUNDARIES[::3])), 0.2).obj,)
@@ -175,7 +216,9 @@ def make(rng: random.Random, index: int, ctx: Any) -> Case:
         name = rng.choice(("fcntl", "ioctl", "flock", "lockf"))
         return Case(f"class C: f = {name}; C().f", lambda: _as_attribute(name))
     name, fd, args, keywords = _call(rng)
-    shown = ", ".join([str(fd), *(short(a) for a in args), *(f"{k}={v!r}" for k, v in keywords.items())])
+    shown = ", ".join(
+        [str(fd), *(short(a) for a in args), *(f"{k}={v!r}" for k, v in keywords.items())]
+    )
     return Case(f"{name}({shown})", lambda: check(name, fd, args, keywords))
 
 
@@ -190,7 +233,9 @@ def _as_attribute(name: str) -> None:
         )
 
 
-def run_one(module: Any, name: str, fd: Any, args: tuple[Any, ...], keywords: dict[str, Any]) -> dict[str, Any]:
+def run_one(
+    module: Any, name: str, fd: Any, args: tuple[Any, ...], keywords: dict[str, Any]
+) -> dict[str, Any]:
     """What ``module.name(fd, *args, **keywords)`` does on fresh scratch descriptors."""
     with scratch(".") as fds:
         guards: list[tuple[bytearray, int]] = []
@@ -209,7 +254,13 @@ def run_one(module: Any, name: str, fd: Any, args: tuple[Any, ...], keywords: di
         except Exception as exc:
             result = None
             error = (type(exc).__name__, getattr(exc, "errno", None), str(exc))
-        if name == "fcntl" and isinstance(result, int) and passed and passed[0] in (F.F_DUPFD, F.F_DUPFD_CLOEXEC) and result > 2:
+        if (
+            name == "fcntl"
+            and isinstance(result, int)
+            and passed
+            and passed[0] in (F.F_DUPFD, F.F_DUPFD_CLOEXEC)
+            and result > 2
+        ):
             os.close(result)
         after = [bytes(outer[guard : len(outer) - guard]) for outer, guard in guards]
         intact = bytes([FILL]) * GUARD
@@ -217,7 +268,12 @@ def run_one(module: Any, name: str, fd: Any, args: tuple[Any, ...], keywords: di
             i for i, (outer, guard) in enumerate(guards)
             if guard and (outer[:guard] != intact or outer[-guard:] != intact)
         ]  # fmt: skip
-        return {"result": (type(result).__name__, result), "after": after, "error": error, "guards damaged": damaged}
+        return {
+            "result": (type(result).__name__, result),
+            "after": after,
+            "error": error,
+            "guards damaged": damaged,
+        }
 
 
 def check(name: str, fd: Any, args: tuple[Any, ...], keywords: dict[str, Any]) -> None:
@@ -228,20 +284,24 @@ def check(name: str, fd: Any, args: tuple[Any, ...], keywords: dict[str, Any]) -
     finally:
         gc.enable()
     if mine["guards damaged"]:
-        raise Violation("compat wrote outside the buffer", f"guards of argument {mine['guards damaged']}")
+        raise Violation(
+            "compat wrote outside the buffer", f"guards of argument {mine['guards damaged']}"
+        )
     if mine == theirs:
         return
     differ = sorted(k for k in mine if mine[k] != theirs[k])
     kind = f"compat: not the stdlib's {' and '.join(differ)}"
     if keywords or len(args) >= MOST[name]:
         kind += " (too many arguments, or keywords)"
-    raise Violation(kind, "; ".join(f"{k}: compat {short(mine[k])}, stdlib {short(theirs[k])}" for k in differ))
+    raise Violation(
+        kind, "; ".join(f"{k}: compat {short(mine[k])}, stdlib {short(theirs[k])}" for k in differ)
+    )
 
 
 MOST = {"fcntl": 3, "ioctl": 4, "flock": 2, "lockf": 5}
 """How many positional arguments each function takes, the descriptor included."""
 
-COMPAT = Batch("compat", make, share=0.25, rate=1000)
+COMPAT = Batch("compat", make, share=0.2, rate=3000)
 
 
 def test_compat_against_the_stdlib() -> None:

@@ -152,7 +152,10 @@ def make(rng: random.Random, index: int, ctx: Oracle) -> Case:
 def _constant(ctx: Oracle, name: str) -> None:
     mine = getattr(cfcntl, name)
     if mine != ctx.constants[name]:
-        raise Violation("a request constant is not the compiler's", f"{name}: {mine:#x}, C {ctx.constants[name]:#x}")
+        raise Violation(
+            "a request constant is not the compiler's",
+            f"{name}: {mine:#x}, C {ctx.constants[name]:#x}",
+        )
 
 
 def _refusals(forms: dict[str, Any]) -> list[tuple[tuple[type[BaseException], ...], str]]:
@@ -167,14 +170,18 @@ def _refusals(forms: dict[str, Any]) -> list[tuple[tuple[type[BaseException], ..
     return out
 
 
-def _expect(got: tuple[str, Any], refused: list[tuple[tuple[type[BaseException], ...], str]], detail: str) -> bool:
+def _expect(
+    got: tuple[str, Any], refused: list[tuple[tuple[type[BaseException], ...], str]], detail: str
+) -> bool:
     """Check a refusal; True if the call had to be refused (or, for __index__, was)."""
     if not refused:
         return False
     if all(why == "__index__" for _, why in refused) and got[0] == "ok":
         return False
     types = sum((t for t, _ in refused), ())
-    category = " and ".join(sorted({why for _, why in refused if why != "__index__"})) or "__index__"
+    category = (
+        " and ".join(sorted({why for _, why in refused if why != "__index__"})) or "__index__"
+    )
     expect_raise(got, types, category, detail)
     return True
 
@@ -218,7 +225,9 @@ def _decode(ctx: Oracle, num: Any) -> None:
 BITS["request"] = 32
 
 
-def _encoder(ctx: Oracle, kind: str, args: tuple[Any, ...], forms: dict[str, Any], ctype: Any) -> None:
+def _encoder(
+    ctx: Oracle, kind: str, args: tuple[Any, ...], forms: dict[str, Any], ctype: Any
+) -> None:
     got = outcome(lambda: getattr(ioc, kind)(*args))
     fields = {"type": forms["type"], "nr": forms["nr"]}
     if isinstance(args[0], str):
@@ -241,7 +250,7 @@ def _encoder(ctx: Oracle, kind: str, args: tuple[Any, ...], forms: dict[str, Any
         _same(got, ctx.ask(op, type_value, forms["nr"].value, 0, CTYPES.index(ctype)))
 
 
-IOC = Batch("ioc", make, share=0.1, rate=3000, setup=setup)
+IOC = Batch("ioc", make, share=0.05, rate=13000, setup=setup)
 
 
 def test_ioc_against_the_compiler() -> None:

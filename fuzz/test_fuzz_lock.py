@@ -58,10 +58,25 @@ def _timeout_refusal(timeout: Any) -> tuple[bool, tuple[type[BaseException], ...
 
 def make(rng: random.Random, index: int, ctx: Any) -> Case:
     timeout = TIMEOUTS[index % len(TIMEOUTS)] if index < 2 * len(TIMEOUTS) else rng.choice(TIMEOUTS)
-    start = any_number(rng, rng.choice((0, 0, 10, 4096, *BOUNDARIES[::2])) if rng.random() < 0.4 else rng.choice((0, 10, 100)), 0.2)
-    length = any_number(rng, rng.choice((0, 1, 10, -5, *BOUNDARIES[::2])) if rng.random() < 0.4 else rng.choice((0, 1, 100)), 0.2)
+    start = any_number(
+        rng,
+        rng.choice((0, 0, 10, 4096, *BOUNDARIES[::2]))
+        if rng.random() < 0.4
+        else rng.choice((0, 10, 100)),
+        0.2,
+    )
+    length = any_number(
+        rng,
+        rng.choice((0, 1, 10, -5, *BOUNDARIES[::2]))
+        if rng.random() < 0.4
+        else rng.choice((0, 1, 100)),
+        0.2,
+    )
     if rng.random() < 0.5:
-        start, length = number(start.value if fits(start.value, "off_t") else 0, "int"), number(rng.choice((0, 1, 100)), "int")
+        start, length = (
+            number(start.value if fits(start.value, "off_t") else 0, "int"),
+            number(rng.choice((0, 1, 100)), "int"),
+        )
     shared, ofd = rng.random() < 0.5, rng.random() < 0.7
     by_path = rng.random() < 0.5
     contended = rng.random() < 0.6
@@ -73,13 +88,30 @@ def make(rng: random.Random, index: int, ctx: Any) -> Case:
     return Case(text, lambda: check(timeout, start, length, shared, ofd, by_path, contended))
 
 
-def check(timeout: Any, start: Number, length: Number, shared: bool, ofd: bool, by_path: bool, contended: bool) -> None:
+def check(
+    timeout: Any,
+    start: Number,
+    length: Number,
+    shared: bool,
+    ofd: bool,
+    by_path: bool,
+    contended: bool,
+) -> None:
     fd, path = tempfile.mkstemp(dir=".")
     other = os.open(path, os.O_RDWR)
     conflict = struct.pack(_FLOCK, stdlib.F_WRLCK, 0, 0, 0, 0)
     ofd_setlk = cfcntl.require("F_OFD_SETLK")
     try:
-        made = outcome(lambda: cfcntl.Lock(path if by_path else fd, shared=shared, start=start.obj, length=length.obj, ofd=ofd, timeout=timeout))
+        made = outcome(
+            lambda: cfcntl.Lock(
+                path if by_path else fd,
+                shared=shared,
+                start=start.obj,
+                length=length.obj,
+                ofd=ofd,
+                timeout=timeout,
+            )
+        )
         must, may = _timeout_refusal(timeout)
         in_range = not (start.refused or length.refused)
         in_range = in_range and fits(start.value, "off_t") and fits(length.value, "off_t")
@@ -95,7 +127,9 @@ def check(timeout: Any, start: Number, length: Number, shared: bool, ofd: bool, 
             if not in_range:
                 _range_refused(made, start, length)
                 return
-            category = "a huge timeout refused, not with ValueError" if may else "a valid Lock refused"
+            category = (
+                "a huge timeout refused, not with ValueError" if may else "a valid Lock refused"
+            )
             raise Violation(f"{category} with {type(made[1]).__name__}", describe(made[1]))
         lock = made[1]
         if contended:
@@ -119,7 +153,9 @@ def check(timeout: Any, start: Number, length: Number, shared: bool, ofd: bool, 
             if got[0] == "ok":
                 lock.release()
             if not (got[0] == "raise" and isinstance(got[1], TimeoutError)):
-                raise Violation("a short timeout against a held lock did not time out", f"{got[1]!r}")
+                raise Violation(
+                    "a short timeout against a held lock did not time out", f"{got[1]!r}"
+                )
             return
         if got[0] == "raise":
             when = "after the conflict went" if contended else "on a free file"
@@ -127,7 +163,9 @@ def check(timeout: Any, start: Number, length: Number, shared: bool, ofd: bool, 
         seen = _seen(path, lock)
         lock.release()
         if seen is None:
-            raise Violation("an acquired Lock is not seen by another open file description", repr(lock))
+            raise Violation(
+                "an acquired Lock is not seen by another open file description", repr(lock)
+            )
         if _seen(path, lock) is not None:
             raise Violation("a released Lock is still seen", repr(lock))
     finally:
@@ -148,7 +186,11 @@ def _range_refused(got: tuple[str, Any], start: Number, length: Number) -> None:
     for name, num in (("start", start), ("length", length)):
         if num.refused or not fits(num.value, "off_t"):
             names.append(name)
-    category = "a refused number type in the range" if start.refused or length.refused else "a range beyond off_t"
+    category = (
+        "a refused number type in the range"
+        if start.refused or length.refused
+        else "a range beyond off_t"
+    )
     types = (TypeError,) if category.startswith("a refused") else (OverflowError, ValueError)
     if start.refused or length.refused:
         types += (OverflowError, ValueError)  # the other one may be named first
@@ -159,14 +201,16 @@ def _seen(path: str, lock: cfcntl.Lock) -> Any:
     """The first lock a whole-file write lock from a new description would meet."""
     probe = os.open(path, os.O_RDONLY)
     try:
-        answer = stdlib.fcntl(probe, cfcntl.require("F_OFD_GETLK"), struct.pack(_FLOCK, stdlib.F_WRLCK, 0, 0, 0, 0))
+        answer = stdlib.fcntl(
+            probe, cfcntl.require("F_OFD_GETLK"), struct.pack(_FLOCK, stdlib.F_WRLCK, 0, 0, 0, 0)
+        )
         kind = struct.unpack(_FLOCK, answer)[0]
         return None if kind == stdlib.F_UNLCK else struct.unpack(_FLOCK, answer)
     finally:
         os.close(probe)
 
 
-LOCK = Batch("lock", make, share=0.05, rate=150, minimum=60)
+LOCK = Batch("lock", make, share=0.1, rate=220, minimum=60)
 
 
 def test_lock_ranges_and_timeouts() -> None:

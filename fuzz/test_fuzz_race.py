@@ -69,8 +69,14 @@ def _questions(ctx: Context) -> dict[str, tuple[Callable[[], Any], Callable[[], 
             lambda: cfcntl.getlk(ctx.held, cfcntl.F_WRLCK, 0, 10),
             lambda: cfcntl.getlk(ctx.held, cfcntl.F_WRLCK, 100, 10),
         ),
-        "getown_ex": (lambda: cfcntl.getown_ex(ctx.owned[0]), lambda: cfcntl.getown_ex(ctx.owned[1])),
-        "get_rw_hint": (lambda: cfcntl.get_rw_hint(ctx.hinted[0]), lambda: cfcntl.get_rw_hint(ctx.hinted[1])),
+        "getown_ex": (
+            lambda: cfcntl.getown_ex(ctx.owned[0]),
+            lambda: cfcntl.getown_ex(ctx.owned[1]),
+        ),
+        "get_rw_hint": (
+            lambda: cfcntl.get_rw_hint(ctx.hinted[0]),
+            lambda: cfcntl.get_rw_hint(ctx.hinted[1]),
+        ),
         "compat.fcntl F_GETLK": (compat_getlk(0), compat_getlk(100)),
     }
 
@@ -80,7 +86,9 @@ def make(rng: random.Random, index: int, ctx: Context) -> Case:
     by = "a signal handler" if index % 8 < 4 or rng.random() < 0.7 else "a thread"
     interval = rng.choice((50e-6, 100e-6, 200e-6, 500e-6))
     calls = rng.choice((2000, 4000))
-    text = f"{name} x{calls}, interrupted by {by}" + (f" every {interval * 1e6:.0f} us" if by != "a thread" else "")
+    text = f"{name} x{calls}, interrupted by {by}" + (
+        f" every {interval * 1e6:.0f} us" if by != "a thread" else ""
+    )
     return Case(text, lambda: burst(ctx, name, by, interval, calls))
 
 
@@ -116,7 +124,7 @@ def burst(ctx: Context, name: str, by: str, interval: float, calls: int) -> None
         )
 
 
-RACE = Batch("race", make, share=0.1, rate=40, setup=setup, minimum=16)
+RACE = Batch("race", make, share=0.15, rate=80, setup=setup, minimum=16)
 
 
 def test_answers_survive_handlers_and_threads() -> None:
