@@ -26,6 +26,7 @@ from typing import Any
 
 from _harness import Batch, Case, Violation, run_batch, short
 from _inputs import (
+    ACCEPTED,
     BOUNDARIES,
     CLOSED,
     HARMLESS,
@@ -33,6 +34,7 @@ from _inputs import (
     SAFE_PIDS,
     SAFE_SIGNALS,
     any_number,
+    number,
     scratch,
 )
 
@@ -47,7 +49,14 @@ COMMANDS: dict[int, Callable[[random.Random], Any]] = {}
 
 
 def _ints(*meaningful: int) -> Callable[[random.Random], Any]:
-    return lambda rng: any_number(rng, rng.choice(meaningful + BOUNDARIES[::3])).obj
+    """An int-ish argument, never a str or bytes: the kernel would take the address of
+    each module's own copy for the int, and the two addresses differ."""
+
+    def draw(rng: random.Random) -> Any:
+        value = rng.choice(meaningful + BOUNDARIES[::3])
+        return number(value, rng.choice((*ACCEPTED, "float", "decimal", "none"))).obj
+
+    return draw
 
 
 def _safe(*values: int) -> Callable[[random.Random], Any]:

@@ -126,7 +126,7 @@ def make(rng: random.Random, index: int, ctx: Oracle) -> Case:
     names = sorted(ctx.constants)
     if index < len(names):
         name = names[index]
-        return Case(f"cfcntl.{name} == C's {name}", lambda: _constant(ctx, name))
+        return Case(f"ioctls.KNOWN[{name!r}].request == C's {name}", lambda: _constant(ctx, name))
     kind = rng.choice(("IOC", "IOC", "decode", "IOR", "IOW", "IOWR", "IO"))
     if kind == "decode":
         roll = rng.random()
@@ -150,7 +150,7 @@ def make(rng: random.Random, index: int, ctx: Oracle) -> Case:
 
 
 def _constant(ctx: Oracle, name: str) -> None:
-    mine = getattr(cfcntl, name)
+    mine = ioctls.KNOWN[name].request
     if mine != ctx.constants[name]:
         raise Violation(
             "a request constant is not the compiler's",
@@ -163,10 +163,12 @@ def _refusals(forms: dict[str, Any]) -> list[tuple[tuple[type[BaseException], ..
     for name, num in forms.items():
         if num.form in REFUSED:
             out.append(((TypeError,), f"{SHOWN[num.form]} as the {name} field"))
-        elif num.form == "index":
-            out.append(((TypeError,), "__index__"))  # taken or refused: no promise says
         elif not 0 <= num.value < 1 << BITS[name]:
-            out.append(((ValueError,), f"a {name} field wider than {BITS[name]} bits"))
+            # an __index__ object may also be refused as such: no promise says which
+            types = (ValueError, TypeError) if num.form == "index" else (ValueError,)
+            out.append((types, f"a {name} field wider than {BITS[name]} bits"))
+        elif num.form == "index":
+            out.append(((TypeError,), "__index__"))  # taken or refused
     return out
 
 

@@ -318,10 +318,12 @@ def check(call: Call) -> None:
                 raise Violation("__index__ refused", describe(got[1]))
             if call.value_number and call.value_number.form == "index" and "Index(" in str(got[1]):
                 raise Violation("__index__ refused", describe(got[1]))
-        refused = refusals(call)
+        refused, optional = refusals(call), _may_refuse(call)
+        if optional and got[0] == "raise" and isinstance(got[1], ValueError):
+            return  # a refusal cfcntl may make, and did
         if refused:
             # which refusal cfcntl names first is its choice; a lone one has its own type
-            exact = len(refused) == 1 and not _unmodelled(call)
+            exact = len(refused) == 1 and not _unmodelled(call) and not optional
             types = refused[0][0] if exact else (TypeError, ValueError, OverflowError)
             category = " and ".join(sorted({r[1] for r in refused}))
             detail = ", ".join(r[2] for r in refused)
@@ -336,6 +338,20 @@ def check(call: Call) -> None:
             promised(got[1])
         if call.fd_kind in fds and call.op in ("read", "readwrite"):
             _same_as_the_kernel(call, fd, got)
+
+
+def _may_refuse(call: Call) -> bool:
+    """Whether cfcntl may refuse the call with ValueError though nothing requires it: a
+    pointer for a request that takes none, no pointer for one that takes one, or a
+    request its registry refuses outright (direction "refused")."""
+    if call.request.form not in ("int", "intsub", "bool"):
+        return False
+    known = KNOWN.get(call.request.value)
+    if known is None:
+        return False
+    if call.op == "none":
+        return known.direction != "none"
+    return known.direction in ("none", "refused")
 
 
 def _unmodelled(call: Call) -> bool:
