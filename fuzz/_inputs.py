@@ -117,30 +117,28 @@ class IntSub(int):
         return f"IntSub({int(self)})"
 
 
-class Index:
-    """Not an int, but with __index__: taken as the int, as the stdlib does."""
+class _Wraps:
+    """An object standing for an int it is not."""
 
     def __init__(self, value: int) -> None:
         self.value = value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.value})"
+
+
+class Index(_Wraps):
+    """Not an int, but with __index__: taken as the int, as the stdlib does."""
 
     def __index__(self) -> int:
         return self.value
 
-    def __repr__(self) -> str:
-        return f"Index({self.value})"
 
-
-class IntOnly:
+class IntOnly(_Wraps):
     """Only __int__ (as Decimal and Fraction have): refused, as the stdlib does."""
-
-    def __init__(self, value: int) -> None:
-        self.value = value
 
     def __int__(self) -> int:
         return self.value
-
-    def __repr__(self) -> str:
-        return f"IntOnly({self.value})"
 
 
 ACCEPTED = ("int", "int", "int", "intsub", "bool", "index")

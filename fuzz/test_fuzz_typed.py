@@ -202,188 +202,75 @@ def _ioctl_plain(request: int, arg: int | None = None) -> Callable[[int], None]:
     )
 
 
+def _command(name: str, *params: Param, **options: Any) -> Spec:
+    """The Spec of ``cfcntl.NAME`` for command F_NAME, against the stdlib's ``fcntl``
+    with the same ints; a setter (a name starting "set" or "add", or notify) answers None."""
+    command = f"F_{name.upper()}"
+    if name.startswith(("set", "add")) or name == "notify":
+        options.setdefault("normal", _none)
+    if "oracle" not in options:
+        options["oracle"] = _fcntl(command)
+    return Spec(name, getattr(cfcntl, name), params, command=command, **options)
+
+
+def _struct(name: str, fmt: str, *params: Param, **options: Any) -> Spec:
+    """As :func:`_command`, for a command whose argument is a struct (``fmt``)."""
+    command = f"F_{name.upper()}"
+    if params:
+        return _command(name, *params, oracle=_struct_set(command, fmt), **options)
+    if len(fmt) == 1:  # one field: its value
+        return _command(name, oracle=_struct_get(command, fmt, lambda v: v), **options)
+    return _command(name, oracle=_struct_get(command, fmt, lambda *v: v), normal=tuple, **options)
+
+
+def _lock(name: str, oracle: Callable[..., Any], **options: Any) -> Spec:
+    return _command(name, *LOCK_PARAMS, oracle=oracle, keywords=_ofd, **options)
+
+
 SPECS: list[Spec] = [
-    Spec(
-        "dupfd",
-        cfcntl.dupfd,
-        (Param("minfd", "int", values(0, 3, 100, 1000)),),
-        _fcntl("F_DUPFD"),
-        "F_DUPFD",
-        normal=_dup_normal,
-    ),
-    Spec(
-        "dupfd_cloexec",
-        cfcntl.dupfd_cloexec,
-        (Param("minfd", "int", values(0, 50)),),
-        _fcntl("F_DUPFD_CLOEXEC"),
-        "F_DUPFD_CLOEXEC",
-        normal=_dup_normal,
-    ),
-    Spec("getfd", cfcntl.getfd, (), _fcntl("F_GETFD"), "F_GETFD"),
-    Spec(
-        "setfd",
-        cfcntl.setfd,
-        (Param("flags", "int", values(0, 1, 3)),),
-        _fcntl("F_SETFD"),
-        "F_SETFD",
-        normal=_none,
-    ),
-    Spec("getfl", cfcntl.getfl, (), _fcntl("F_GETFL"), "F_GETFL"),
-    Spec(
-        "setfl",
-        cfcntl.setfl,
-        (Param("flags", "int", FLAGS),),
-        _fcntl("F_SETFL"),
-        "F_SETFL",
-        normal=_none,
-    ),
-    Spec("getown", cfcntl.getown, (), _fcntl("F_GETOWN"), "F_GETOWN"),
-    Spec(
-        "setown",
-        cfcntl.setown,
-        (Param("pid", "pid_t", SAFE_PIDS, boundaries=False),),
-        _fcntl("F_SETOWN"),
-        "F_SETOWN",
-        normal=_none,
-    ),
-    Spec(
-        "getown_ex",
-        cfcntl.getown_ex,
-        (),
-        _struct_get("F_GETOWN_EX", "ii", lambda *v: v),
-        "F_GETOWN_EX",
-        normal=tuple,
-    ),
-    Spec(
+    _command("dupfd", Param("minfd", "int", values(0, 3, 100, 1000)), normal=_dup_normal),
+    _command("dupfd_cloexec", Param("minfd", "int", values(0, 50)), normal=_dup_normal),
+    _command("getfd"),
+    _command("setfd", Param("flags", "int", values(0, 1, 3))),
+    _command("getfl"),
+    _command("setfl", Param("flags", "int", FLAGS)),
+    _command("getown"),
+    _command("setown", Param("pid", "pid_t", SAFE_PIDS, boundaries=False)),
+    _struct("getown_ex", "ii"),
+    _struct(
         "setown_ex",
-        cfcntl.setown_ex,
-        (
-            Param("type", "unsigned int", values(0, 1, 2, 3)),
-            Param("pid", "pid_t", SAFE_PIDS, boundaries=False),
-        ),
-        _struct_set("F_SETOWN_EX", "ii"),
-        "F_SETOWN_EX",
-        normal=_none,
+        "ii",
+        Param("type", "unsigned int", values(0, 1, 2, 3)),
+        Param("pid", "pid_t", SAFE_PIDS, boundaries=False),
     ),
-    Spec("getsig", cfcntl.getsig, (), _fcntl("F_GETSIG"), "F_GETSIG"),
-    Spec(
-        "setsig",
-        cfcntl.setsig,
-        (Param("sig", "int", SAFE_SIGNALS, boundaries=False),),
-        _fcntl("F_SETSIG"),
-        "F_SETSIG",
-        normal=_none,
-    ),
-    Spec("getlease", cfcntl.getlease, (), _fcntl("F_GETLEASE"), "F_GETLEASE", kinds=FILES),
-    Spec(
-        "setlease",
-        cfcntl.setlease,
-        (Param("type", "int", values(0, 1, 2)),),
-        _fcntl("F_SETLEASE"),
-        "F_SETLEASE",
-        kinds=FILES,
-        normal=_none,
-    ),
-    Spec(
+    _command("getsig"),
+    _command("setsig", Param("sig", "int", SAFE_SIGNALS, boundaries=False)),
+    _command("getlease", kinds=FILES),
+    _command("setlease", Param("type", "int", values(0, 1, 2)), kinds=FILES),
+    _command(
         "notify",
-        cfcntl.notify,
-        (Param("events", "unsigned int", values(0x80000000 | 0x3F, 1, 0x3F)),),
-        _fcntl("F_NOTIFY"),
-        "F_NOTIFY",
+        Param("events", "unsigned int", values(0x80000000 | 0x3F, 1, 0x3F)),
         kinds=("dir", "file"),
-        normal=_none,
     ),
-    Spec("getpipe_sz", cfcntl.getpipe_sz, (), _fcntl("F_GETPIPE_SZ"), "F_GETPIPE_SZ"),
-    Spec(
+    _command("getpipe_sz"),
+    _command(
         "setpipe_sz",
-        cfcntl.setpipe_sz,
-        (Param("size", "int", values(0, 4096, 65536, 1 << 20, 1 << 24)),),
-        _fcntl("F_SETPIPE_SZ"),
-        "F_SETPIPE_SZ",
+        Param("size", "int", values(0, 4096, 65536, 1 << 20, 1 << 24)),
         kinds=("pipe_r", "pipe_w", "file"),
+        normal=lambda size: size,  # the capacity chosen
     ),
-    Spec(
-        "add_seals",
-        cfcntl.add_seals,
-        (Param("seals", "int", values(1, 2, 4, 8, 16, 0x1F)),),
-        _fcntl("F_ADD_SEALS"),
-        "F_ADD_SEALS",
-        kinds=("memfd", "file", "pipe_r"),
-        normal=_none,
+    _command("add_seals", Param("seals", "int", values(1, 2, 4, 8, 16, 0x1F)), kinds=FILES),
+    _command("get_seals", kinds=FILES),
+    _struct("get_rw_hint", "Q", kinds=FILES),
+    _struct(
+        "set_rw_hint", "Q", Param("hint", "uint64_t", values(0, 1, 2, 3, 4, 5, 6)), kinds=FILES
     ),
-    Spec(
-        "get_seals",
-        cfcntl.get_seals,
-        (),
-        _fcntl("F_GET_SEALS"),
-        "F_GET_SEALS",
-        kinds=("memfd", "file"),
-    ),
-    Spec(
-        "get_rw_hint",
-        cfcntl.get_rw_hint,
-        (),
-        _struct_get("F_GET_RW_HINT", "Q", int),
-        "F_GET_RW_HINT",
-        kinds=FILES,
-    ),
-    Spec(
-        "set_rw_hint",
-        cfcntl.set_rw_hint,
-        (Param("hint", "uint64_t", values(0, 1, 2, 3, 4, 5, 6)),),
-        _struct_set("F_SET_RW_HINT", "Q"),
-        "F_SET_RW_HINT",
-        kinds=FILES,
-        normal=_none,
-    ),
-    Spec(
-        "get_file_rw_hint",
-        cfcntl.get_file_rw_hint,
-        (),
-        _struct_get("F_GET_FILE_RW_HINT", "Q", int),
-        "F_GET_FILE_RW_HINT",
-        kinds=FILES,
-    ),
-    Spec(
-        "set_file_rw_hint",
-        cfcntl.set_file_rw_hint,
-        (Param("hint", "uint64_t", values(0, 2)),),
-        _struct_set("F_SET_FILE_RW_HINT", "Q"),
-        "F_SET_FILE_RW_HINT",
-        kinds=FILES,
-        normal=_none,
-    ),
-    Spec("created_query", cfcntl.created_query, (), lambda fd: None, "F_CREATED_QUERY"),
-    Spec(
-        "getlk",
-        cfcntl.getlk,
-        LOCK_PARAMS,
-        _getlk_oracle,
-        "F_GETLK",
-        kinds=("held",),
-        normal=_lock_normal,
-        keywords=_ofd,
-    ),
-    Spec(
-        "setlk",
-        cfcntl.setlk,
-        LOCK_PARAMS,
-        _setlk_oracle(False),
-        "F_SETLK",
-        kinds=("file", "dir", "pipe_r", "memfd"),
-        normal=_none,
-        keywords=_ofd,
-    ),
-    Spec(
-        "setlkw",
-        cfcntl.setlkw,
-        LOCK_PARAMS,
-        _setlk_oracle(True),
-        "F_SETLKW",
-        kinds=("file", "memfd", "pipe_r"),
-        normal=_none,
-        keywords=_ofd,
-    ),
+    _struct("get_file_rw_hint", "Q", kinds=FILES),
+    _struct("set_file_rw_hint", "Q", Param("hint", "uint64_t", values(0, 2)), kinds=FILES),
+    _command("created_query", oracle=lambda fd: None),
+    _lock("getlk", _getlk_oracle, kinds=("held",), normal=_lock_normal),
+    _lock("setlk", _setlk_oracle(False), kinds=("file", "dir", "pipe_r", "memfd")),
+    _lock("setlkw", _setlk_oracle(True), kinds=("file", "memfd", "pipe_r")),
 ]
 if cfcntl.has("F_CREATED_QUERY"):
     SPECS = [
