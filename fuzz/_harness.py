@@ -276,6 +276,8 @@ def child() -> None:
                 case.run()
             except Violation as violation:
                 kind, detail = violation.kind, violation.detail
+            except MemoryError as exc:  # the cap, reached by what the case allocated
+                kind, detail = "MemoryError past the children's 256 MiB cap", repr(exc)
             except Exception as exc:  # the harness's own fault: report it as one
                 kind, detail = f"harness error {type(exc).__name__}", repr(exc)
             else:

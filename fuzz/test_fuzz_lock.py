@@ -129,10 +129,9 @@ def check(
             if not in_range:
                 _range_refused(made, start, length)
                 return
-            category = (
-                "a huge timeout refused, not with ValueError" if may else "a valid Lock refused"
-            )
-            raise Violation(f"{category} with {type(made[1]).__name__}", describe(made[1]))
+            refused = type(made[1]).__name__
+            category = f"a huge timeout refused with {refused}, not ValueError" if may else ""
+            raise Violation(category or f"a valid Lock refused with {refused}", describe(made[1]))
         lock = made[1]
         if contended:
             stdlib.fcntl(other, ofd_setlk, conflict)
