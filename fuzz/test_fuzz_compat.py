@@ -157,6 +157,17 @@ READS = {
 """How many bytes of the argument each harmless setter reads."""
 
 
+def _length(argument: Any) -> int:
+    """How many bytes a buffer argument gives the kernel (an int: all it needs)."""
+    if isinstance(argument, Guarded):
+        return len(argument.data)
+    if isinstance(argument, (bytes, str, memoryview, array.array)):
+        return memoryview(
+            argument.encode("latin-1") if isinstance(argument, str) else argument
+        ).nbytes
+    return 1 << 30
+
+
 def _argument(rng: random.Random) -> Any:
     roll = rng.random()
     if roll < 0.35:
@@ -187,8 +198,8 @@ def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]
             request: Any = REQUESTS[chosen]
             reads = READS.get(chosen)
             argument = _at_least(rng, reads) if reads and rng.random() < 0.7 else _argument(rng)
-            if reads and isinstance(argument, (bytes, str, memoryview)) and len(argument) < reads:
-                argument = 0  # a short read-only buffer: see _at_least
+            if reads and _length(argument) < reads:
+                argument = 0  # a short buffer: see _at_least
         else:
             request = any_number(rng, rng.choice((*BOUNDARIES, rng.randrange(1 << 32))), 0.2).obj
             argument = _argument(rng)

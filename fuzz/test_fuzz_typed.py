@@ -239,7 +239,7 @@ SPECS: list[Spec] = [
     _struct("getown_ex", "ii"),
     _struct(
         "setown_ex",
-        "ii",
+        "Ii",  # the type is an enum: unsigned int
         Param("type", "unsigned int", values(0, 1, 2, 3)),
         Param("pid", "pid_t", SAFE_PIDS, boundaries=False),
     ),
