@@ -305,7 +305,13 @@ def check(call: Call) -> None:
         args = (fd, call.request.obj) if call.op == "none" else (fd, call.request.obj, call.ctype)
         if call.op in ("write", "readwrite"):
             args += (call.value,)
-        got = outcome(lambda: _plain(function(*args)))
+        owned: list[bool] = []
+        got = outcome(lambda: _plain(function(*args), owned))
+        if owned == [False]:
+            raise Violation(
+                "a struct or array returned without its memory (freed when the call returned)",
+                f"{_show(got)}: not an owning cdata",
+            )
         if got[0] == "raise" and isinstance(got[1], TypeError):
             if call.request.form == "index" and "request" in str(got[1]):
                 raise Violation("__index__ refused", describe(got[1]))
@@ -357,11 +363,13 @@ def _unmodelled(call: Call) -> bool:
     return _kind(call.ctype) == "float"
 
 
-def _plain(result: Any) -> Any:
-    """An int as it is; a cdata as its bytes (the buffer is freed here, in the call), or
-    as its size when it is larger than any request can need."""
+def _plain(result: Any, owned: list[bool]) -> Any:
+    """An int as it is; a cdata as its bytes (read here, in the call, and then freed),
+    or as its size when it is larger than any request can need.  Whether a cdata owns
+    its memory (the docs promise an owned one) goes into ``owned``."""
     if isinstance(result, int):
         return result
+    owned.append("owning" in repr(result))
     size = ffi.sizeof(result)
     return bytes(ffi.buffer(result)) if size <= SIZE_MAX else f"<{size} bytes>"
 
