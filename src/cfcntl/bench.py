@@ -25,7 +25,6 @@ import statistics
 import struct
 import sys
 import tempfile
-import termios
 import timeit
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -34,6 +33,7 @@ from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
+from . import constants
 from ._lockchild import LockChild
 from .layout import layout
 
@@ -285,23 +285,24 @@ class Scene:
             self._stack.callback(os.close, fd)
 
     def _build(self) -> None:
+        wrlck = constants.F_WRLCK
         path = os.path.join(self._stack.enter_context(tempfile.TemporaryDirectory()), "locked")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         probe = os.open(path, os.O_RDWR)
         self._open(fd, probe)
-        holder = self._stack.enter_context(LockChild(path, f"posix:{fcntl.F_WRLCK}:100:100"))
+        holder = self._stack.enter_context(LockChild(path, f"posix:{wrlck}:100:100"))
         r, w = os.pipe()
         self._open(r, w)
         os.write(w, WAITING)
         master, slave = os.openpty()
         self._open(master, slave)
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
+        fcntl.ioctl(master, constants.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
         fmt = layout()["struct flock"].format
 
         def lock_seen(_: object) -> tuple[int, ...]:
             """The lock another open file description sees on bytes 0..99."""
-            query = struct.pack(fmt, fcntl.F_WRLCK, os.SEEK_SET, 0, 100, 0)
-            return struct.unpack(fmt, fcntl.fcntl(probe, fcntl.F_OFD_GETLK, query))
+            query = struct.pack(fmt, wrlck, os.SEEK_SET, 0, 100, 0)
+            return struct.unpack(fmt, fcntl.fcntl(probe, constants.F_OFD_GETLK, query))
 
         self.names = {
             "fd": fd,
@@ -309,28 +310,28 @@ class Scene:
             "holder": holder.pid,
             "r": r,
             "master": master,
-            "flags": fcntl.fcntl(fd, fcntl.F_GETFL),
+            "flags": fcntl.fcntl(fd, constants.F_GETFL),
             "count": array.array("i", [0]),
             "array": array.array,
             "n": 1000,
             "FMT": fmt,
             "FMT28": "hhllhh",
-            "W": fcntl.F_WRLCK,
-            "U": fcntl.F_UNLCK,
+            "W": wrlck,
+            "U": constants.F_UNLCK,
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
-            "held": lambda _: lock_seen(_)[:4] == (fcntl.F_WRLCK, os.SEEK_SET, 0, 100),
-            "free": lambda _: lock_seen(_)[0] == fcntl.F_UNLCK,
+            "held": lambda _: lock_seen(_)[:4] == (wrlck, os.SEEK_SET, 0, 100),
+            "free": lambda _: lock_seen(_)[0] == constants.F_UNLCK,
             **{
-                name: getattr(module, name)
-                for module, name in (
-                    (fcntl, "F_GETLK"),
-                    (fcntl, "F_SETLK"),
-                    (fcntl, "F_OFD_SETLK"),
-                    (fcntl, "F_GETFL"),
-                    (termios, "FIONREAD"),
-                    (termios, "TIOCGWINSZ"),
+                name: constants.require(name)
+                for name in (
+                    "F_GETLK",
+                    "F_SETLK",
+                    "F_OFD_SETLK",
+                    "F_GETFL",
+                    "FIONREAD",
+                    "TIOCGWINSZ",
                 )
             },
         }

@@ -5,7 +5,8 @@ The same signatures, results and exceptions as :func:`cfcntl.getlk`, :func:`cfcn
 check, the benchmarks).  libc's ``fcntl()`` and ``ioctl()`` are called through ctypes with
 fixed argument types, ``struct flock`` is a :class:`ctypes.Structure` (whose padding rules
 give the C layout, 32 bytes on x86-64: see ``cfcntl.layout()``), errno comes back through
-``use_errno=True``, and the constants are the stdlib ``fcntl`` and ``termios`` modules'.
+``use_errno=True``, and the numbers are cfcntl's, from its compiled module (the stdlib
+``fcntl`` may lack some: PyPy 7.3's has no F_OFD_*).
 ctypes silently truncates an int too wide for its C type, so every argument is checked
 first; the errors are cfcntl's, word for word.
 """
@@ -13,10 +14,9 @@ first; the errors are cfcntl's, word for word.
 from __future__ import annotations
 
 import ctypes
-import fcntl as _fcntl
 import os
-import termios
 
+from . import constants as _c
 from ._syscall import FileDescriptorLike, fileno, oserror, refused
 from .locks import Flock, lock_arguments
 
@@ -53,17 +53,17 @@ _INT_MIN, _INT_MAX = _bounds(ctypes.c_int)
 _SHORT_MIN, _SHORT_MAX = _bounds(ctypes.c_short)
 _OFF_MIN, _OFF_MAX = _bounds(ctypes.c_int64)
 
-_F_GETLK, _F_SETLK, _F_SETLKW = _fcntl.F_GETLK, _fcntl.F_SETLK, _fcntl.F_SETLKW
-_F_UNLCK = _fcntl.F_UNLCK
-_F_OFD_GETLK: int | None = getattr(_fcntl, "F_OFD_GETLK", None)
-_F_OFD_SETLK: int | None = getattr(_fcntl, "F_OFD_SETLK", None)
-_F_OFD_SETLKW: int | None = getattr(_fcntl, "F_OFD_SETLKW", None)
+_F_GETLK, _F_SETLK, _F_SETLKW = _c.F_GETLK, _c.F_SETLK, _c.F_SETLKW
+_F_UNLCK = _c.F_UNLCK
+_F_OFD_GETLK, _F_OFD_SETLK, _F_OFD_SETLKW = (
+    _c.require(name) if _c.has(name) else None
+    for name in ("F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW")
+)
 
 
 def _command(cmd: int | None, name: str) -> int:
-    if cmd is None:
-        raise NotImplementedError(f"the stdlib fcntl module has no {name}")
-    return cmd
+    """``cmd``; cfcntl's NotImplementedError when the build's headers lacked ``name``."""
+    return _c.require(name) if cmd is None else cmd
 
 
 def _number(function: str, fd: FileDescriptorLike) -> int:
@@ -94,7 +94,7 @@ def _request(
 
 def getlk(
     fd: FileDescriptorLike,
-    type: int = _fcntl.F_WRLCK,
+    type: int = _c.F_WRLCK,
     start: int = 0,
     length: int = 0,
     whence: int = os.SEEK_SET,
@@ -150,6 +150,6 @@ def fionread(fd: FileDescriptorLike) -> int:
     """The bytes waiting to be read (ioctl FIONREAD), as ``cfcntl.ioctls.fionread``."""
     number = _number("fionread", fd)
     waiting = ctypes.c_int()
-    if _ioctl_int(number, termios.FIONREAD, waiting) == -1:
+    if _ioctl_int(number, _c.FIONREAD, waiting) == -1:
         raise oserror(ctypes.get_errno())
     return waiting.value
