@@ -497,7 +497,7 @@ def test_getpipe_sz_default(pipe):
     """A new pipe's capacity: a whole number of pages, the same through the stdlib."""
     r, w = pipe
     size = cfcntl.getpipe_sz(r)
-    assert size == fcntl.fcntl(r, fcntl.F_GETPIPE_SZ) == cfcntl.getpipe_sz(w)
+    assert size == fcntl.fcntl(r, cfcntl.F_GETPIPE_SZ) == cfcntl.getpipe_sz(w)
     assert size > 0 and size % PAGE == 0
 
 
@@ -507,7 +507,7 @@ def test_setpipe_sz_capacity_is_real(pipe):
     r, w = pipe
     size = cfcntl.setpipe_sz(w, 1 << 17)
     assert size >= 1 << 17
-    assert cfcntl.getpipe_sz(r) == size == fcntl.fcntl(r, fcntl.F_GETPIPE_SZ)
+    assert cfcntl.getpipe_sz(r) == size == fcntl.fcntl(r, cfcntl.F_GETPIPE_SZ)
     os.set_blocking(w, False)
     assert os.write(w, bytes(size)) == size
     with pytest.raises(BlockingIOError):
@@ -905,4 +905,4 @@ def test_constants_agree_with_stdlib():
         if ours != theirs:
             mismatched[name] = (ours, theirs)
     assert mismatched == {}
-    assert {"F_GETFL", "F_SETFD", "FD_CLOEXEC", "DN_CREATE", "F_GETPIPE_SZ"} <= compared.keys()
+    assert {"F_GETFL", "F_SETFD", "FD_CLOEXEC", "DN_CREATE", "F_GETLEASE"} <= compared.keys()

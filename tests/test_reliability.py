@@ -339,7 +339,7 @@ def as_flock(type: int, first: int, last: int, pid: int) -> Flock:
 def stdlib_getlk(fd: int, type: int, start: int, length: int, whence: int) -> Flock | int:
     try:
         answer = fcntl.fcntl(
-            fd, fcntl.F_OFD_GETLK, struct.pack(FMT, type, whence, start, length, 0)
+            fd, cfcntl.F_OFD_GETLK, struct.pack(FMT, type, whence, start, length, 0)
         )
     except OSError as exc:
         return exc.errno or 0
