@@ -55,15 +55,6 @@ _OFF_MIN, _OFF_MAX = _bounds(ctypes.c_int64)
 
 _F_GETLK, _F_SETLK, _F_SETLKW = _c.F_GETLK, _c.F_SETLK, _c.F_SETLKW
 _F_UNLCK = _c.F_UNLCK
-_F_OFD_GETLK, _F_OFD_SETLK, _F_OFD_SETLKW = (
-    _c.require(name) if _c.has(name) else None
-    for name in ("F_OFD_GETLK", "F_OFD_SETLK", "F_OFD_SETLKW")
-)
-
-
-def _command(cmd: int | None, name: str) -> int:
-    """``cmd``; cfcntl's NotImplementedError when the build's headers lacked ``name``."""
-    return _c.require(name) if cmd is None else cmd
 
 
 def _number(function: str, fd: FileDescriptorLike) -> int:
@@ -102,7 +93,7 @@ def getlk(
     ofd: bool = False,
 ) -> Flock | None:
     """As :func:`cfcntl.getlk`: None when nothing conflicts, else one conflicting lock."""
-    cmd = _command(_F_OFD_GETLK, "F_OFD_GETLK") if ofd else _F_GETLK
+    cmd = _c.require("F_OFD_GETLK") if ofd else _F_GETLK
     number, request = _request("getlk", fd, type, start, length, whence)
     if _fcntl_flock(number, cmd, request) == -1:
         raise oserror(ctypes.get_errno())
@@ -121,7 +112,7 @@ def setlk(
     ofd: bool = False,
 ) -> None:
     """As :func:`cfcntl.setlk`: BlockingIOError when another lock conflicts."""
-    cmd = _command(_F_OFD_SETLK, "F_OFD_SETLK") if ofd else _F_SETLK
+    cmd = _c.require("F_OFD_SETLK") if ofd else _F_SETLK
     number, request = _request("setlk", fd, type, start, length, whence)
     if _fcntl_flock(number, cmd, request) == -1:
         raise oserror(ctypes.get_errno())
@@ -138,7 +129,7 @@ def setlkw(
 ) -> None:
     """As :func:`cfcntl.setlkw`: waits with the GIL released (ctypes releases it), retries
     EINTR after the signal handler has run, unless the handler raises."""
-    cmd = _command(_F_OFD_SETLKW, "F_OFD_SETLKW") if ofd else _F_SETLKW
+    cmd = _c.require("F_OFD_SETLKW") if ofd else _F_SETLKW
     number, request = _request("setlkw", fd, type, start, length, whence)
     while _fcntl_flock(number, cmd, request) == -1:
         error = oserror(ctypes.get_errno())
