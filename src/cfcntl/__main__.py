@@ -49,6 +49,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ben.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     ben.add_argument(
+        "--beside",
+        metavar="FILE",
+        help="also print this run's table beside the one in FILE, which --json wrote "
+        "(another interpreter's run, say)",
+    )
+    ben.add_argument(
         "--plot",
         metavar="FILE.png",
         help="also draw ns per call by operation and implementation "
@@ -82,7 +88,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.job == "bench":
         from . import bench
 
-        return bench.main(quick=args.quick, json_path=args.json, plot_path=args.plot)
+        return bench.main(
+            quick=args.quick, json_path=args.json, plot_path=args.plot, beside_path=args.beside
+        )
     from . import report
 
     return report.main(as_json=args.json)

@@ -386,6 +386,12 @@ class Results:
     rounds: int
     machine: dict[str, str]
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Results:
+        """The run that :meth:`to_json` (``--json``) wrote."""
+        rows = [Row(r["group"], r["impl"], [float(x) for x in r["samples"]]) for r in data["rows"]]
+        return cls(rows, int(data["rounds"]), dict(data["machine"]))
+
     def row(self, group: str, impl: str) -> Row | None:
         return next((r for r in self.rows if (r.group, r.impl) == (group, impl)), None)
 
@@ -435,9 +441,13 @@ def machine() -> dict[str, str]:
     """What ran the benchmark."""
     from . import __version__
 
+    python = platform.python_version()
+    if sys.implementation.name != "cpython":  # PyPy: its own version too
+        v = sys.implementation.version
+        python += f" ({platform.python_implementation()} {v.major}.{v.minor}.{v.micro})"
     return {
         "cfcntl": __version__,
-        "python": platform.python_version(),
+        "python": python,
         "machine": platform.machine(),
         "kernel": platform.release(),
         "libc": " ".join(platform.libc_ver()),
@@ -543,6 +553,49 @@ def table(results: Results) -> str:
     return "\n".join(lines)
 
 
+def beside(runs: list[Results]) -> str:
+    """Several runs' tables side by side (each interpreter's one run: ``--beside``), with
+    the targets' verdicts in each, the rows in the first run's order."""
+    keys = list(dict.fromkeys((r.group, r.impl) for run in runs for r in run.rows))
+    w = max(len("implementation"), *(len(impl) for _, impl in keys))
+    cell = f"{'ns/call':>8} {'vs stdlib':>10} {'x floor':>8}"
+    lines = [
+        (
+            " " * (18 + w)
+            + "    ".join(f"{'Python ' + run.machine['python']:^{len(cell)}}" for run in runs)
+        ).rstrip(),
+        f"{'operation':<16} {'implementation':<{w}}" + "   ".join(f" {cell}" for _ in runs),
+    ]
+    last = ""
+    for group, impl in keys:
+        cells = []
+        for run in runs:
+            row = run.row(group, impl)
+            cells.append(
+                f"{'':>8} {'':>10} {'':>8}"
+                if row is None
+                else f"{row.median:>8.0f} {_ratio(run.speedup(row)):>10} "
+                f"{_ratio(run.over_floor(row)):>8}"
+            )
+        lines.append(
+            f"{group if group != last else '':<16} {impl:<{w}}"
+            + "   ".join(f" {c}" for c in cells).rstrip()
+        )
+        last = group
+    lines.append("")
+    for t in TARGETS:
+        verdicts = [run.verdict(t) for run in runs]
+        if any(verdicts):
+            lines.append(
+                f"target {t.describe()}: "
+                + " | ".join(
+                    "-" if v is None else f"{v[0]:.2f}x {'met' if v[1] else 'MISSED'}"
+                    for v in verdicts
+                )
+            )
+    return "\n".join(lines)
+
+
 def plot(results: Results, path: str) -> None:
     """Draw ns per call by operation and implementation into ``path`` (matplotlib)."""
     import matplotlib
@@ -571,8 +624,26 @@ def plot(results: Results, path: str) -> None:
     pyplot.close(figure)
 
 
-def main(*, quick: bool = False, json_path: str | None = None, plot_path: str | None = None) -> int:
-    """Run the comparison and print the table; the exit status (1: a wrong answer)."""
+def main(
+    *,
+    quick: bool = False,
+    json_path: str | None = None,
+    plot_path: str | None = None,
+    beside_path: str | None = None,
+) -> int:
+    """Run the comparison and print the table (and beside the run in ``beside_path``, a
+    ``--json`` file); the exit status (1: a wrong answer, 2: an unusable option)."""
+    other = None
+    if beside_path is not None:
+        try:
+            with open(beside_path, encoding="utf-8") as f:
+                other = Results.from_json(json.load(f))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(
+                f"python -m cfcntl bench: --beside needs a file that --json wrote: {exc!r}",
+                file=sys.stderr,
+            )
+            return 2
     if plot_path is not None:
         try:
             import matplotlib  # noqa: F401
@@ -590,6 +661,8 @@ def main(*, quick: bool = False, json_path: str | None = None, plot_path: str | 
         print(f"python -m cfcntl bench: wrong answer: {exc}", file=sys.stderr)
         return 1
     print(table(results))
+    if other is not None:
+        print("\n" + beside([results, other]))
     if json_path is not None:
         with open(json_path, "w", encoding="utf-8") as f:
             json.dump(results.to_json(), f, indent=2)
