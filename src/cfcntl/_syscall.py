@@ -7,9 +7,14 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import Protocol
 
 from ._cfcntl import ffi
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import Protocol
+else:
+    Protocol = object
 
 
 class HasFileno(Protocol):

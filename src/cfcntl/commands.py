@@ -8,11 +8,16 @@ build's headers lacked raise NotImplementedError (see :func:`cfcntl.has`).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import NamedTuple
 
 from ._cfcntl import lib as _lib
 from ._syscall import Argument, FileDescriptorLike, call, failure, fileno, retried
 from .constants import require
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 _cf_fcntl = _lib.cf_fcntl
 _cf_getfl = _lib.cf_getfl

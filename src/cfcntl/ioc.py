@@ -8,8 +8,6 @@ too wide for its bits is ValueError, never masked.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 from ._cfcntl import ffi
 from .constants import (
     _IOC_DIRBITS,
@@ -24,6 +22,12 @@ from .constants import (
     _IOC_TYPESHIFT,
     _IOC_WRITE,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 NONE = _IOC_NONE
 """Direction: no argument, or one the kernel takes by value."""

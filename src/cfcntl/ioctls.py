@@ -12,12 +12,17 @@ from __future__ import annotations
 
 import struct
 from collections.abc import Callable
-from typing import Any, Literal, NamedTuple
 
 from . import ioc
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, call, fileno, oserror, refused
 from .constants import has, require
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import Any, Literal, NamedTuple
+else:
+    from ._record import NamedTuple
 
 _FAILED: int = _lib.CF_IOCTL_FAILED
 _U64_FAILED = (1 << 64) - 1
@@ -328,7 +333,8 @@ def none(fd: FileDescriptorLike, request: int) -> int:
 
 # --------------------------------------------------------------------------- the registry
 
-Direction = Literal["read", "write", "none", "value"]
+if TYPE_CHECKING:
+    Direction = Literal["read", "write", "none", "value"]
 
 
 class Known(NamedTuple):

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-from typing import NamedTuple
 
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, failure, retried
 from .constants import F_WRLCK, has, require
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 # One C helper per command, bound once: the hot path passes (fd, type, whence, start,
 # length) straight to it and looks nothing else up.
