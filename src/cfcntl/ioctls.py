@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from . import ioc
 from ._cfcntl import ffi as _ffi, lib as _lib
-from ._syscall import Argument, FileDescriptorLike, call, fileno, oserror, refused
-from .constants import has, require
+from ._syscall import Argument, FileDescriptorLike, as_int, call, fileno, oserror, refused
+from .constants import _IOC_SIZEBITS, has, require
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
@@ -253,88 +253,203 @@ def ficlonerange(
 
 # --------------------------------------------------------------------------- generic calls
 
+LIMIT = (1 << _IOC_SIZEBITS) - 1
+"""The largest argument the generic calls allocate: the most a request can encode
+(2**_IOC_SIZEBITS - 1 bytes); a larger ``ctype`` or ``size`` is ValueError before any
+allocation."""
 
-def _argument(function: str, request: int, ctype: str, value: Any = None) -> tuple[Any, bool]:
-    """An owned ``ctype`` holding ``value`` (zeroed for None) for ``request``, and whether
-    it is an integer.
+GUARD = 1 << _IOC_SIZEBITS
+"""Bytes of guard after an argument whose size the caller vouched for (``size=``)."""
 
-    Refused unless its size is the one the request encodes, or for a legacy request in
-    :data:`KNOWN`, the size of the type the kernel uses.
+# A pattern no kernel writes by accident: bytes of a linear congruential sequence.
+_GUARD_BYTES = bytes((i * 167 + 0x5A) & 0xFF for i in range(GUARD))
+
+
+class OverrunError(RuntimeError):
+    """The kernel wrote past an argument whose size the caller vouched for.
+
+    The write landed in cfcntl's guard, inside cfcntl's own allocation, so the heap is
+    sound; the vouched size was wrong.
     """
-    size = ioc.size_of(ctype)
+
+    def __init__(self, function: str, request: int, size: int, past: int) -> None:
+        super().__init__(
+            f"{function}(): request {request:#x} wrote at least {past} bytes past the "
+            f"{size}-byte argument vouched for (size={size}): the kernel uses at least "
+            f"{size + past} bytes; nothing outside cfcntl's buffer was touched"
+        )
+        self.request = request
+        self.size = size
+        self.past = past
+
+
+class _Plan(NamedTuple):
+    """How a generic call passes its argument."""
+
+    pointer: str
+    """The cffi type of the argument's address ("int *", "char(*)[16]"...)."""
+    size: int
+    scalar: bool
+    guarded: bool
+    """Whether the caller vouched for the size (an unknown legacy request)."""
+
+
+def _plan(function: str, request: int, ctype: str, size: object) -> _Plan:
+    """Refuse, before anything is allocated, a ``ctype`` the kernel would not use for
+    ``request``: a size other than the one the request encodes or, for a legacy request
+    without size bits, the one :data:`KNOWN` gives; an unknown legacy request unless
+    ``size`` vouches for the ctype's size."""
+    nbytes = ioc.size_of(ctype)
     kind = _ffi.typeof(ctype).kind
     if kind not in ("primitive", "struct", "union", "array"):
         raise ValueError(f"{function}(): {ctype!r} is a {kind} type, not data to pass")
     scalar = kind == "primitive"
     if scalar and not isinstance(_ffi.new(f"{ctype} *")[0], int):
         raise ValueError(f"{function}(): {ctype!r} is not an integer type")
+    if size is not None:
+        size = as_int(function, "size", size)
+        if not 0 < size <= LIMIT:
+            raise ValueError(f"{function}(): size={size} is not between 1 and {LIMIT}")
     expected = ioc.decode(request).size
     known = _BY_NUMBER.get(request)
-    if not expected and known is not None and known.kernel_ctype is not None:
+    guarded = False
+    if expected:
+        about = ""
+    elif known is not None:
+        if known.direction == "refused":
+            raise ValueError(f"{function}(): cfcntl refuses {known.name}: {known.note}")
+        if known.direction in ("none", "value"):
+            raise ValueError(
+                f"{function}(): {known.name} takes no pointer "
+                f"({known.note or 'no argument'}): use none() or its typed helper"
+            )
+        assert known.kernel_ctype is not None
         expected = ioc.size_of(known.kernel_ctype)
-    if expected and expected != size:
-        about = f" ({known.name}: {known.note or known.kernel_ctype})" if known else ""
+        about = f" ({known.name}: {known.kernel_ctype}{', ' + known.note if known.note else ''})"
+    elif size is None:
+        raise ValueError(
+            f"{function}(): request {request:#x} encodes no argument size and is not in "
+            f"cfcntl.ioctls.KNOWN; pass size=N to vouch that the kernel uses N bytes "
+            f"(the argument then carries a {GUARD}-byte guard, checked after the call)"
+        )
+    else:
+        expected, guarded, about = size, True, " (vouched for with size=)"
+    if size is not None and size != expected:
+        raise ValueError(
+            f"{function}(): size={size}, but request {request:#x} takes {expected} bytes{about}"
+        )
+    if expected != nbytes:
         raise ValueError(
             f"{function}(): request {request:#x} takes a {expected}-byte argument, "
-            f"{ctype!r} is {size} bytes{about}"
+            f"{ctype!r} is {nbytes} bytes{about}"
         )
-    try:
-        return _ffi.new(f"{ctype} *" if kind != "array" else ctype, value), scalar
-    except (TypeError, OverflowError, ValueError, KeyError, IndexError) as exc:
-        raise type(exc)(f"{function}(): {value!r} does not fit {ctype!r}: {exc}") from None
+    pointer = _ffi.getctype(ctype, "*")
+    return _Plan(pointer, nbytes, scalar, guarded)
 
 
-def _call(function: str, fd: FileDescriptorLike, request: int, arg: Any) -> int:
-    def with_arg(number: int, request: int) -> int:
-        result: int = _lib.cf_ioctl_ptr(number, request, arg)
+def _misfit(function: str, ctype: str, value: object, exc: Exception) -> Exception:
+    """cffi's refusal of ``value`` for ``ctype`` as TypeError, OverflowError (an integer
+    out of range) or ValueError (a missing field, too many items), naming the argument."""
+    kind = type(exc) if isinstance(exc, (TypeError, OverflowError)) else ValueError
+    return kind(f"{function}(): value={value!r} does not fit {ctype!r}: {exc}")
+
+
+def _call(
+    function: str, fd: FileDescriptorLike, request: int, ctype: str, value: object, size: object
+) -> tuple[int, Any]:
+    """Issue ``request`` with a ``ctype`` holding ``value`` (zeroed for None): ioctl's
+    result, and what the argument holds afterwards (an int, or an owned cdata)."""
+    request = as_int(function, "request", request)
+    plan = _plan(function, request, ctype, size)
+    descriptor = _fd(fd)
+    if plan.guarded:
+        raw = _ffi.new("char[]", plan.size + GUARD)
+        _ffi.memmove(raw + plan.size, _GUARD_BYTES, GUARD)
+        arg = _ffi.cast(plan.pointer, raw)
+    else:
+        raw = arg = _ffi.new(plan.pointer)
+    if value is not None:
+        try:
+            arg[0] = value
+        except (TypeError, OverflowError, ValueError, KeyError, IndexError) as exc:
+            raise _misfit(function, ctype, value, exc) from None
+
+    def issue(fd: int, request: int) -> int:
+        result: int = _lib.cf_ioctl_ptr(fd, request, raw)
         return result
 
-    return call(function, with_arg, _fd(fd), ("request", "unsigned int", request))
+    try:
+        result = call(function, issue, descriptor, ("request", "unsigned int", request))
+    finally:
+        if plan.guarded:
+            _check_guard(function, request, plan.size, _ffi.buffer(raw, plan.size + GUARD))
+    if plan.scalar:
+        return result, arg[0]
+    if plan.guarded:  # an owned copy, not a view into the guarded buffer
+        owned = _ffi.new(plan.pointer if ctype[-1:] != "]" else ctype)
+        _ffi.memmove(owned, raw, plan.size)
+        return result, owned
+    return result, arg if ctype[-1:] != "]" else arg[0]
 
 
-def read(fd: FileDescriptorLike, request: int, ctype: str) -> Any:
+def _check_guard(function: str, request: int, size: int, buffer: Any) -> None:
+    written = bytes(buffer[size:])
+    if written != _GUARD_BYTES:
+        past = max(i for i in range(GUARD) if written[i] != _GUARD_BYTES[i]) + 1
+        raise OverrunError(function, request, size, past)
+
+
+def read(fd: FileDescriptorLike, request: int, ctype: str, *, size: int | None = None) -> Any:
     """Issue ``request`` with a zeroed ``ctype`` for the kernel to fill; what it wrote.
 
     An int for an integer ``ctype``, else the owned ``ctype`` (a struct's fields as
-    attributes, an array's items by index).
+    attributes, an array's items by index).  ``size`` vouches for the argument's size of
+    a legacy request cfcntl does not know (see :data:`GUARD`).
     """
-    arg, scalar = _argument("read", request, ctype)
-    _call("read", fd, request, arg)
-    return arg[0] if scalar else arg
+    return _call("read", fd, request, ctype, None, size)[1]
 
 
-def write(fd: FileDescriptorLike, request: int, ctype: str, value: Any) -> int:
+def write(
+    fd: FileDescriptorLike, request: int, ctype: str, value: Any, *, size: int | None = None
+) -> int:
     """Issue ``request`` with ``value`` as a ``ctype`` for the kernel to read; ioctl's result.
 
     ``value`` is an int for an integer ``ctype``; for a struct or array, whatever
     ``ffi.new`` takes (a dict of fields, a sequence, or a struct of that type).
     """
-    return _call("write", fd, request, _argument("write", request, ctype, value)[0])
+    return _call("write", fd, request, ctype, value, size)[0]
 
 
-def readwrite(fd: FileDescriptorLike, request: int, ctype: str, value: Any) -> Any:
+def readwrite(
+    fd: FileDescriptorLike, request: int, ctype: str, value: Any, *, size: int | None = None
+) -> Any:
     """As :func:`write`, then what the kernel wrote back, as :func:`read` returns it."""
-    arg, scalar = _argument("readwrite", request, ctype, value)
-    _call("readwrite", fd, request, arg)
-    return arg[0] if scalar else arg
+    return _call("readwrite", fd, request, ctype, value, size)[1]
 
 
 def none(fd: FileDescriptorLike, request: int) -> int:
     """Issue ``request`` with no argument (a zero); ioctl's result.
 
-    A request that encodes an argument size is refused: it needs :func:`read` or
-    :func:`write`.
+    A request that encodes an argument size, or that :data:`KNOWN` says takes a
+    pointer, is refused: it needs :func:`read` or :func:`write`.
     """
+    request = as_int("none", "request", request)
     size = ioc.decode(request).size
     if size:
         raise ValueError(f"none(): request {request:#x} encodes a {size}-byte argument")
+    known = _BY_NUMBER.get(request)
+    if known is not None and known.direction not in ("none", "value"):
+        raise ValueError(
+            f"none(): {known.name} takes a pointer ({known.kernel_ctype or known.note}): "
+            "use read() or write()"
+        )
     return call("none", _lib.cf_ioctl_none, _fd(fd), ("request", "unsigned int", request))
 
 
 # --------------------------------------------------------------------------- the registry
 
 if TYPE_CHECKING:
-    Direction = Literal["read", "write", "none", "value"]
+    Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
 
 
 class Known(NamedTuple):
@@ -343,8 +458,9 @@ class Known(NamedTuple):
     name: str
     request: int
     direction: Direction
-    """"read": the kernel writes the argument; "write": it reads it; "none": no argument;
-    "value": an int passed by value, not through a pointer."""
+    """"read": the kernel writes the argument; "write": it reads it; "readwrite": both;
+    "none": no argument; "value": an int passed by value, not through a pointer;
+    "refused": the generic calls refuse it (the note says why)."""
     header_ctype: str | None
     """The type the header's ``_IOR``/``_IOW`` encodes; None for a legacy number."""
     kernel_ctype: str | None
@@ -353,44 +469,47 @@ class Known(NamedTuple):
 
 
 STRUCTS = ("struct winsize", "struct file_clone_range")
-"""The C structs the ioctl helpers pass, declared to the compiler with ``...;``."""
+"""The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``."""
 
 _INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
-_REQUESTS: tuple[tuple[str, Direction, str | None, str | None, str], ...] = (
-    ("FIONREAD", "read", None, "int", "legacy number; the same request as SIOCINQ"),
-    ("SIOCINQ", "read", None, "int", "FIONREAD for sockets"),
-    ("TIOCOUTQ", "read", None, "int", "legacy number; the same request as SIOCOUTQ"),
-    ("SIOCOUTQ", "read", None, "int", "TIOCOUTQ for sockets"),
-    ("TIOCGPGRP", "read", None, "pid_t", ""),
-    ("TIOCSPGRP", "write", None, "pid_t", ""),
-    ("TIOCGSID", "read", None, "pid_t", ""),
+_SIZED: tuple[tuple[str, Direction, str, str, str], ...] = (
     ("TIOCGPTN", "read", "unsigned int", "unsigned int", ""),
     ("TIOCSPTLCK", "write", "int", "int", ""),
-    ("TIOCGETD", "read", None, "int", ""),
-    ("TIOCGWINSZ", "read", None, "struct winsize", ""),
-    ("TIOCSWINSZ", "write", None, "struct winsize", ""),
-    ("TIOCEXCL", "none", None, None, ""),
-    ("TIOCNXCL", "none", None, None, ""),
-    ("TIOCNOTTY", "none", None, None, ""),
-    ("TIOCSCTTY", "value", None, "int", "1 steals the terminal from another session (root)"),
-    ("FIONBIO", "write", None, "int", ""),
-    ("FIOASYNC", "write", None, "int", ""),
-    ("FIOCLEX", "none", None, None, ""),
-    ("FIONCLEX", "none", None, None, ""),
     ("FS_IOC_GETFLAGS", "read", "long", "int", _INT_TRAP),
     ("FS_IOC_SETFLAGS", "write", "long", "int", _INT_TRAP),
     ("FS_IOC_GETVERSION", "read", "long", "int", _INT_TRAP),
     ("FICLONE", "value", "int", "int", "the source descriptor by value, not through a pointer"),
     ("FICLONERANGE", "write", "struct file_clone_range", "struct file_clone_range", ""),
-    ("BLKSSZGET", "read", None, "int", "legacy _IO number, though the kernel writes an int"),
     ("BLKGETSIZE64", "read", "size_t", "uint64_t", "size_t in the header; the kernel writes a u64"),
 )
+"""The sized requests the typed helpers issue, with the header's traps."""
 
-KNOWN: dict[str, Known] = {
-    name: Known(name, require(name), direction, header, kernel, note)
-    for name, direction, header, kernel, note in _REQUESTS
-    if has(name)
-}
-"""The requests cfcntl knows that the build's headers define, by name."""
+REQUESTS: dict[str, int] = dict(
+    zip(
+        _ffi.string(_lib.cf_request_names()).decode().split(),
+        _ffi.unpack(_lib.cf_request_values(), _lib.CF_NREQUESTS),
+        strict=True,
+    )
+)
+"""Every ioctl request macro the build's headers define, valued by the compiler."""
 
-_BY_NUMBER = {known.request: known for known in KNOWN.values()}
+
+def _known() -> dict[str, Known]:
+    from ._requests import SIZELESS
+
+    found = {
+        name: _new_tuple(Known, (name, REQUESTS[name], *row))
+        for name, *row in _SIZED
+        if name in REQUESTS
+    }
+    for name, (kind, ctype, note) in SIZELESS.items():
+        if kind != "not a request" and name in REQUESTS:
+            found[name] = _new_tuple(Known, (name, REQUESTS[name], kind, None, ctype, note))
+    return found
+
+
+KNOWN: dict[str, Known] = _known()
+"""The requests cfcntl knows that the build's headers define, by name: the typed
+helpers' sized requests, and every request without size bits (``_requests.py``)."""
+
+_BY_NUMBER = {known.request: known for known in reversed(KNOWN.values())}

@@ -37,7 +37,6 @@ def _absent(name: str) -> _Helper:
 _cf_getlk: _Helper = _lib.cf_posix_getlk
 _cf_setlk: _Helper = _lib.cf_posix_setlk
 _cf_setlkw: _Helper = _lib.cf_posix_setlkw
-_cf_conflict: Callable[[], object] = _lib.cf_conflict
 _unpack: Callable[[object, int], list[int]] = _ffi.unpack
 _new = tuple.__new__  # Flock's own __new__ is a Python function: twice the cost
 _HAS_OFD = has("F_OFD_GETLK")
@@ -57,7 +56,6 @@ def lock_arguments(type: int, start: int, length: int, whence: int) -> tuple[Arg
 
 
 def _retry(
-    exc: Exception,
     function: str,
     helper: _Helper,
     fd: FileDescriptorLike,
@@ -65,9 +63,21 @@ def _retry(
     start: int,
     length: int,
     whence: int,
+    *tail: object,
 ) -> int:
-    """After cffi refused a lock call: see :func:`cfcntl._syscall.retried`."""
-    return retried(exc, function, helper, fd, *lock_arguments(type, start, length, whence))
+    """A lock call whose arguments were not all ints: see :func:`cfcntl._syscall.retried`."""
+    arguments = lock_arguments(type, start, length, whence)
+    return retried(function, helper, fd, *arguments, tail=tail)
+
+
+# The conflicting lock a query finds goes into a buffer of its own, taken from this pool
+# and given back: list.pop and list.append are atomic under the GIL (and on PyPy), so a
+# signal handler or another thread that queries meanwhile takes another buffer, and
+# nothing but this call writes this call's answer.  An empty pool makes a new buffer.
+_POOL = [_ffi.new("int64_t[5]") for _ in range(4)]
+_take = _POOL.pop
+_give = _POOL.append
+_NEW_BUFFER = "int64_t[5]"
 
 
 class Flock(NamedTuple):
@@ -100,15 +110,24 @@ def getlk(
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
     helper = _cf_ofd_getlk if ofd else _cf_getlk
+    answer = _take() if _POOL else _ffi.new(_NEW_BUFFER)
     try:
-        found = helper(fd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        found = _retry(exc, "getlk", helper, fd, type, start, length, whence)
+        # ``|`` raises TypeError unless all five are ints (or int-like with __index__,
+        # which _retry converts): cffi alone would truncate a Decimal or a Fraction
+        # through __int__.  It costs less than five type() checks.
+        fd | type | whence | start | length  # type: ignore[operator]
+        found = helper(fd, type, whence, start, length, answer)
+    except (TypeError, OverflowError):
+        found = _retry("getlk", helper, fd, type, start, length, whence, answer)
     if not found:
+        _give(answer)
         return None
     if found < 0:
+        _give(answer)
         raise failure(fd)
-    return _new(Flock, _unpack(_cf_conflict(), 5))
+    conflict = _new(Flock, _unpack(answer, 5))
+    _give(answer)
+    return conflict
 
 
 def setlk(
@@ -128,10 +147,11 @@ def setlk(
     """
     helper = _cf_ofd_setlk if ofd else _cf_setlk
     try:
+        fd | type | whence | start | length  # type: ignore[operator]  # see getlk
         if not helper(fd, type, whence, start, length):
             return
-    except (TypeError, OverflowError) as exc:
-        if not _retry(exc, "setlk", helper, fd, type, start, length, whence):
+    except (TypeError, OverflowError):
+        if not _retry("setlk", helper, fd, type, start, length, whence):
             return
     raise failure(fd)
 
@@ -155,10 +175,11 @@ def setlkw(
     helper = _cf_ofd_setlkw if ofd else _cf_setlkw
     while True:
         try:
+            fd | type | whence | start | length  # type: ignore[operator]  # see getlk
             if not helper(fd, type, whence, start, length):
                 return
-        except (TypeError, OverflowError) as exc:
-            if not _retry(exc, "setlkw", helper, fd, type, start, length, whence):
+        except (TypeError, OverflowError):
+            if not _retry("setlkw", helper, fd, type, start, length, whence):
                 return
         error = failure(fd)
         if not isinstance(error, InterruptedError):
