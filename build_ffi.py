@@ -314,6 +314,14 @@ static void cf_lock_wake(int sig, siginfo_t *info, void *context)
 static pthread_mutex_t cf_lock_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int cf_lock_signo;
 
+/* fork() while another thread holds cf_lock_mutex would leave the child a mutex that no
+   thread of it will unlock, and its first timed wait would hang: fork takes the mutex
+   first (prepare) and both sides let it go. */
+static void cf_lock_take(void) { pthread_mutex_lock(&cf_lock_mutex); }
+static void cf_lock_give(void) { pthread_mutex_unlock(&cf_lock_mutex); }
+static void cf_lock_at_fork(void) { pthread_atfork(cf_lock_take, cf_lock_give, cf_lock_give); }
+static pthread_once_t cf_lock_once = PTHREAD_ONCE_INIT;
+
 static int cf_lock_is_ours(int sig)
 {
     struct sigaction cur;
@@ -326,6 +334,7 @@ static int cf_lock_is_ours(int sig)
 static int cf_lock_signal(void)
 {
     int sig;
+    pthread_once(&cf_lock_once, cf_lock_at_fork);
     pthread_mutex_lock(&cf_lock_mutex);
     sig = cf_lock_signo;
     if (sig == 0 || !cf_lock_is_ours(sig)) {

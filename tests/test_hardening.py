@@ -11,16 +11,21 @@ from __future__ import annotations
 import fcntl
 import importlib.metadata
 import os
+import signal
 import subprocess
 import sys
 import termios
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import cfcntl
 from cfcntl import ioc, ioctls
-from cfcntl._cfcntl import ffi
+from cfcntl._cfcntl import ffi, lib
+from cfcntl._lockchild import LockChild
 
 # --------------------------------------------------------------------------- sizeless requests
 
@@ -186,3 +191,137 @@ def test_layout_still_compares_the_ctypes_declaration() -> None:
     mirror = cfcntl.layout()["struct flock"].ctypes
     assert mirror is not None and mirror.source == "cfcntl.ctypes_binding.flock"
     assert mirror.problems == ()
+
+
+# --------------------------------------------------------------------------- signal handlers
+
+
+def _interleaved(main: Callable[[], object], other: Callable[[], object]) -> tuple[int, int, int]:
+    """``main()`` in a loop for half a second while a SIGALRM handler, every 200 us, calls
+    ``other()``: (calls, handler runs, answers of main that differ from its first)."""
+    expected, theirs = main(), other()
+    assert expected != theirs  # else a swapped answer would go unseen
+    runs = wrong = calls = 0
+
+    def handler(signum: int, frame: object) -> None:
+        nonlocal runs, wrong
+        runs += 1
+        wrong += other() != theirs
+
+    old = signal.signal(signal.SIGALRM, handler)
+    signal.setitimer(signal.ITIMER_REAL, 0.0002, 0.0002)
+    try:
+        deadline = time.monotonic() + 0.5
+        while time.monotonic() < deadline:
+            for _ in range(100):
+                wrong += main() != expected
+            calls += 100
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, old)
+    return calls, runs, wrong
+
+
+def test_a_handlers_getlk_does_not_change_the_answer(tmp_path: Path) -> None:
+    # Before: about 1 in 100 answers was the handler's lock (a per-thread C slot).
+    path = tmp_path / "locked"
+    path.write_bytes(bytes(1024))
+    locks = (f"posix:{cfcntl.F_WRLCK}:0:10", f"posix:{cfcntl.F_RDLCK}:500:10")
+    with LockChild(str(path), *locks), open(path, "rb+") as f:
+        fd = f.fileno()
+        calls, runs, wrong = _interleaved(
+            lambda: cfcntl.getlk(fd, cfcntl.F_WRLCK, 0, 10),
+            lambda: cfcntl.getlk(fd, cfcntl.F_WRLCK, 500, 10),
+        )
+    assert runs > 100 and calls > runs
+    assert wrong == 0
+
+
+def test_a_handlers_getown_ex_does_not_change_the_answer() -> None:
+    a, b = os.pipe()
+    try:
+        cfcntl.setown_ex(a, cfcntl.F_OWNER_PID, os.getpid())
+        cfcntl.setown_ex(b, cfcntl.F_OWNER_TID, threading.get_native_id())
+        calls, runs, wrong = _interleaved(lambda: cfcntl.getown_ex(a), lambda: cfcntl.getown_ex(b))
+        assert calls > runs
+    finally:
+        os.close(a)
+        os.close(b)
+    assert runs > 100 and wrong == 0
+
+
+def test_a_handlers_get_rw_hint_does_not_change_the_answer(tmp_path: Path) -> None:
+    a = os.open(tmp_path / "a", os.O_RDWR | os.O_CREAT, 0o600)
+    b = os.open(tmp_path / "b", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            cfcntl.set_rw_hint(a, cfcntl.RWH_WRITE_LIFE_SHORT)
+            cfcntl.set_rw_hint(b, cfcntl.RWH_WRITE_LIFE_EXTREME)
+        except OSError as exc:
+            pytest.skip(f"this filesystem keeps no write hints: {exc}")
+        calls, runs, wrong = _interleaved(
+            lambda: cfcntl.get_rw_hint(a), lambda: cfcntl.get_rw_hint(b)
+        )
+        assert calls > runs
+    finally:
+        os.close(a)
+        os.close(b)
+    assert runs > 100 and wrong == 0
+
+
+# --------------------------------------------------------------------------- fork
+
+
+def test_a_child_forked_during_a_timed_wait_can_wait_with_a_timeout(tmp_path: Path) -> None:
+    # A thread runs the timed wait's C set-up in a tight loop (a deadline already passed,
+    # so each call takes the mutex, arms and deletes a timer and returns ETIMEDOUT), so
+    # it often holds the mutex when the main thread forks.  Before: a child forked then
+    # hung in its own first timed acquire, on a mutex no thread of it would unlock.
+    path = tmp_path / "lock"
+    path.touch()
+    stop = threading.Event()
+    fd = os.open(path, os.O_RDWR)
+    wait = (fd, cfcntl.F_OFD_SETLK, cfcntl.F_OFD_SETLKW, cfcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+
+    def contend() -> None:
+        while not stop.is_set():
+            for _ in range(100):
+                lib.cf_lock_until(*wait)
+
+    hung = 0
+    with cfcntl.Lock(path):  # an OFD lock: every other Lock on the file must wait
+        thread = threading.Thread(target=contend)
+        thread.start()
+        try:
+            for _ in range(300):
+                pid = os.fork()
+                if pid == 0:  # the child: its timed acquire must end in TimeoutError
+                    try:
+                        cfcntl.Lock(path, timeout=0.001).acquire()
+                    except TimeoutError:
+                        os._exit(0)
+                    os._exit(1)
+                status = _reaped(pid, deadline=2.0)
+                if status is None:
+                    hung += 1
+                    break
+                assert os.waitstatus_to_exitcode(status) == 0
+        finally:
+            stop.set()
+            thread.join()
+            os.close(fd)
+    assert hung == 0
+
+
+def _reaped(pid: int, deadline: float) -> int | None:
+    """The child's wait status, or None (and the child killed) if it runs past ``deadline``
+    seconds."""
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status
+        time.sleep(0.001)
+    os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None
