@@ -18,6 +18,8 @@ import termios
 import threading
 import time
 from collections.abc import Callable
+from decimal import Decimal
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -325,3 +327,92 @@ def _reaped(pid: int, deadline: float) -> int | None:
     os.kill(pid, signal.SIGKILL)
     os.waitpid(pid, 0)
     return None
+
+
+# --------------------------------------------------------------------------- integers
+
+NOT_INTS = [Decimal("5.9"), Fraction(7, 2), 5.0]
+
+
+class Index:
+    """An integer by ``__index__`` only, as the stdlib takes one (numpy's ints are so)."""
+
+    def __init__(self, value: int) -> None:
+        self.value = value
+
+    def __index__(self) -> int:
+        return self.value
+
+
+@pytest.mark.parametrize("bad", NOT_INTS, ids=type)
+def test_int_arguments_refuse_what_only_has_int(
+    bad: object, regular: int, pty: tuple[int, int]
+) -> None:
+    # Before: setlk(fd, F_WRLCK, Decimal("5.9"), Decimal("1.5")) locked byte 5 only, and
+    # getfl(Decimal("3.7")) read descriptor 3: cffi converts through __int__.
+    _, slave = pty
+    calls: list[tuple[Callable[[], object], str]] = [
+        (lambda: cfcntl.setlk(regular, cfcntl.F_WRLCK, bad, 1), "start"),  # type: ignore[arg-type]
+        (lambda: cfcntl.setlk(regular, cfcntl.F_WRLCK, 0, bad), "length"),  # type: ignore[arg-type]
+        (lambda: cfcntl.getlk(regular, cfcntl.F_WRLCK, bad), "start"),  # type: ignore[arg-type]
+        (lambda: cfcntl.setlkw(regular, cfcntl.F_WRLCK, 0, 1, bad), "whence"),  # type: ignore[arg-type]
+        (lambda: cfcntl.getfl(bad), "file descriptor"),  # type: ignore[arg-type]
+        (lambda: cfcntl.dupfd(regular, bad), "minfd"),  # type: ignore[arg-type]
+        (lambda: cfcntl.setfl(regular, bad), "flags"),  # type: ignore[arg-type]
+        (lambda: cfcntl.setsig(regular, bad), "sig"),  # type: ignore[arg-type]
+        (lambda: cfcntl.set_rw_hint(regular, bad), "hint"),  # type: ignore[arg-type]
+        (lambda: ioctls.fionbio(slave, bad), "on"),  # type: ignore[arg-type]
+        (lambda: ioctls.write(slave, cfcntl.FIONBIO, "int", bad), "value"),
+        (lambda: ioctls.read(slave, bad, "int"), "request"),  # type: ignore[arg-type]
+        (lambda: cfcntl.Lock(regular, start=bad), "start"),  # type: ignore[arg-type]
+        (lambda: cfcntl.Lock(regular, length=bad), "length"),  # type: ignore[arg-type]
+    ]
+    flags = cfcntl.getfl(regular)
+    for call, name in calls:
+        with pytest.raises(TypeError, match=name):
+            call()
+    assert cfcntl.getfl(regular) == flags  # setfl never reached the kernel
+    assert cfcntl.getlk(regular, cfcntl.F_WRLCK) is None  # nor did setlk
+
+
+def test_int_arguments_take_index(regular: int) -> None:
+    cfcntl.setlk(regular, cfcntl.F_WRLCK, Index(5), Index(2), Index(os.SEEK_SET))  # type: ignore[arg-type]
+    held = cfcntl.file_locks(regular)
+    assert [(h.start, h.end) for h in held] == [(5, 6)]
+    cfcntl.setlk(regular, cfcntl.F_UNLCK, 5, 2)
+    new = cfcntl.dupfd(regular, Index(100))  # type: ignore[arg-type]
+    os.close(new)
+    assert new >= 100
+    lock = cfcntl.Lock(regular, start=Index(3), length=Index(4))  # type: ignore[arg-type]
+    assert (lock.start, lock.length) == (3, 4)
+    assert ioc.IO(Index(ord("T")), Index(1)) == ioc.IO("T", 1)  # type: ignore[arg-type]
+
+
+# --------------------------------------------------------------------------- lock timeouts
+
+
+@pytest.mark.parametrize("timeout", [1e10, 1e300, 10**400], ids=str)
+def test_a_huge_timeout_waits_without_a_raw_cffi_error(tmp_path: Path, timeout: float) -> None:
+    # Before: OverflowError ("int too big to convert", "cannot convert float infinity to
+    # integer") mid-wait, and for 10**400 in the constructor.
+    path = tmp_path / "lock"
+    path.touch()
+    holder = cfcntl.Lock(path)
+    holder.acquire()
+    timer = threading.Timer(0.2, holder.release)
+    timer.start()
+    waiter = cfcntl.Lock(path, timeout=timeout)
+    try:
+        waiter.acquire()  # waits for the holder, which lets go after 0.2 s
+        assert waiter.locked
+        waiter.release()
+    finally:
+        timer.join()
+
+
+@pytest.mark.parametrize("timeout", [-1, -1e-9, float("inf"), float("nan"), -(10**400)], ids=str)
+def test_an_impossible_timeout_is_refused_when_the_lock_is_made(
+    tmp_path: Path, timeout: float
+) -> None:
+    with pytest.raises(ValueError, match="timeout must be None or a finite number >= 0"):
+        cfcntl.Lock(tmp_path / "lock", timeout=timeout)

@@ -8,6 +8,8 @@ too wide for its bits is ValueError, never masked.
 
 from __future__ import annotations
 
+import operator
+
 from ._cfcntl import ffi
 from .constants import (
     _IOC_DIRBITS,
@@ -51,8 +53,10 @@ class Request(NamedTuple):
 
 
 def _field(what: str, value: int, bits: int) -> int:
-    if not isinstance(value, int):
-        raise TypeError(f"ioctl {what} must be an int, not {type(value).__name__}")
+    try:
+        value = operator.index(value)  # an int, or an object with __index__, as the stdlib
+    except TypeError:
+        raise TypeError(f"ioctl {what} must be an int, not {type(value).__name__}") from None
     if not 0 <= value < 1 << bits:
         raise ValueError(f"ioctl {what} {value} does not fit in {bits} bits")
     return value

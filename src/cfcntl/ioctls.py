@@ -369,8 +369,8 @@ def _call(
     else:
         raw = arg = _ffi.new(plan.pointer)
     if value is not None:
-        try:
-            arg[0] = value
+        try:  # an integer as the stdlib takes it: cffi would truncate a Decimal (__int__)
+            arg[0] = as_int(function, "value", value) if plan.scalar else value
         except (TypeError, OverflowError, ValueError, KeyError, IndexError) as exc:
             raise _misfit(function, ctype, value, exc) from None
 
