@@ -119,7 +119,7 @@ def test_an_overrun_of_a_vouched_size_is_caught_in_the_guard(
     # TCGETS as if it were unknown (the registry without it; the kernel is the real one):
     # the kernel writes its 36 bytes, 35 of them into the guard.
     _, slave = pty
-    monkeypatch.delitem(ioctls._BY_NUMBER, termios.TCGETS)
+    monkeypatch.delitem(ioctls._by_number(), termios.TCGETS)
     with pytest.raises(ioctls.OverrunError, match="0x5401 wrote at least 35 bytes past") as info:
         ioctls.read(slave, termios.TCGETS, "uint8_t", size=1)
     assert (info.value.request, info.value.size, info.value.past) == (termios.TCGETS, 1, 35)

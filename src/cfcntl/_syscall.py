@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import operator
 import os
-from collections.abc import Callable
 
 from ._cfcntl import ffi
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
     from typing import Any, Protocol
 else:
     Protocol = object

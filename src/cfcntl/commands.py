@@ -7,14 +7,13 @@ build's headers lacked raise NotImplementedError (see :func:`cfcntl.has`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, call, failure, fileno, retried
 from .constants import require
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
     from typing import NamedTuple
 else:
     from ._record import NamedTuple

@@ -5,13 +5,14 @@ The typed helpers call one fixed-signature C helper per request, which passes th
 an argument of the type the kernel really uses and returns the value as a scalar, so a
 call allocates nothing.  The generic calls (:func:`read`, :func:`write`,
 :func:`readwrite`, :func:`none`) take a request number and a C type name, and refuse a
-type whose size differs from the size the request encodes before any syscall.
+type whose size differs from the size the request encodes, or for a request without
+size bits from the type :data:`KNOWN` gives it, before any syscall; an unknown request
+without size bits needs ``size=``, and its argument then carries a guard.
 """
 
 from __future__ import annotations
 
 import struct
-from collections.abc import Callable
 
 from . import ioc
 from ._cfcntl import ffi as _ffi, lib as _lib
@@ -20,6 +21,7 @@ from .constants import _IOC_SIZEBITS, has, require
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
     from typing import Any, Literal, NamedTuple
 else:
     from ._record import NamedTuple
@@ -283,22 +285,15 @@ class OverrunError(RuntimeError):
         self.past = past
 
 
-class _Plan(NamedTuple):
-    """How a generic call passes its argument."""
+def _plan(function: str, request: int, ctype: str, size: object) -> tuple[str, int, bool, bool]:
+    """How to pass a ``ctype`` for ``request``: the cffi type of its address ("int *",
+    "char(*)[16]"...), its size, whether it is an integer, and whether the caller vouched
+    for the size (an unknown legacy request, whose argument gets a guard).
 
-    pointer: str
-    """The cffi type of the argument's address ("int *", "char(*)[16]"...)."""
-    size: int
-    scalar: bool
-    guarded: bool
-    """Whether the caller vouched for the size (an unknown legacy request)."""
-
-
-def _plan(function: str, request: int, ctype: str, size: object) -> _Plan:
-    """Refuse, before anything is allocated, a ``ctype`` the kernel would not use for
-    ``request``: a size other than the one the request encodes or, for a legacy request
-    without size bits, the one :data:`KNOWN` gives; an unknown legacy request unless
-    ``size`` vouches for the ctype's size."""
+    Refuses, before anything is allocated, a ``ctype`` the kernel would not use: a size
+    other than the one the request encodes or, for a legacy request without size bits,
+    the one :data:`KNOWN` gives; an unknown legacy request unless ``size`` vouches for
+    the ctype's size."""
     nbytes = ioc.size_of(ctype)
     kind = _ffi.typeof(ctype).kind
     if kind not in ("primitive", "struct", "union", "array"):
@@ -311,7 +306,7 @@ def _plan(function: str, request: int, ctype: str, size: object) -> _Plan:
         if not 0 < size <= LIMIT:
             raise ValueError(f"{function}(): size={size} is not between 1 and {LIMIT}")
     expected = ioc.decode(request).size
-    known = _BY_NUMBER.get(request)
+    known = _by_number().get(request)
     guarded = False
     if expected:
         about = ""
@@ -343,8 +338,7 @@ def _plan(function: str, request: int, ctype: str, size: object) -> _Plan:
             f"{function}(): request {request:#x} takes a {expected}-byte argument, "
             f"{ctype!r} is {nbytes} bytes{about}"
         )
-    pointer = _ffi.getctype(ctype, "*")
-    return _Plan(pointer, nbytes, scalar, guarded)
+    return _ffi.getctype(ctype, "*"), nbytes, scalar, guarded
 
 
 def _misfit(function: str, ctype: str, value: object, exc: Exception) -> Exception:
@@ -360,17 +354,17 @@ def _call(
     """Issue ``request`` with a ``ctype`` holding ``value`` (zeroed for None): ioctl's
     result, and what the argument holds afterwards (an int, or an owned cdata)."""
     request = as_int(function, "request", request)
-    plan = _plan(function, request, ctype, size)
+    pointer, nbytes, scalar, guarded = _plan(function, request, ctype, size)
     descriptor = _fd(fd)
-    if plan.guarded:
-        raw = _ffi.new("char[]", plan.size + GUARD)
-        _ffi.memmove(raw + plan.size, _GUARD_BYTES, GUARD)
-        arg = _ffi.cast(plan.pointer, raw)
+    if guarded:
+        raw = _ffi.new("char[]", nbytes + GUARD)
+        _ffi.memmove(raw + nbytes, _GUARD_BYTES, GUARD)
+        arg = _ffi.cast(pointer, raw)
     else:
-        raw = arg = _ffi.new(plan.pointer)
+        raw = arg = _ffi.new(pointer)
     if value is not None:
         try:  # an integer as the stdlib takes it: cffi would truncate a Decimal (__int__)
-            arg[0] = as_int(function, "value", value) if plan.scalar else value
+            arg[0] = as_int(function, "value", value) if scalar else value
         except (TypeError, OverflowError, ValueError, KeyError, IndexError) as exc:
             raise _misfit(function, ctype, value, exc) from None
 
@@ -381,13 +375,13 @@ def _call(
     try:
         result = call(function, issue, descriptor, ("request", "unsigned int", request))
     finally:
-        if plan.guarded:
-            _check_guard(function, request, plan.size, _ffi.buffer(raw, plan.size + GUARD))
-    if plan.scalar:
+        if guarded:
+            _check_guard(function, request, nbytes, _ffi.buffer(raw, nbytes + GUARD))
+    if scalar:
         return result, arg[0]
-    if plan.guarded:  # an owned copy, not a view into the guarded buffer
-        owned = _ffi.new(plan.pointer if ctype[-1:] != "]" else ctype)
-        _ffi.memmove(owned, raw, plan.size)
+    if guarded:  # an owned copy, not a view into the guarded buffer
+        owned = _ffi.new(pointer if ctype[-1:] != "]" else ctype)
+        _ffi.memmove(owned, raw, nbytes)
         return result, owned
     return result, arg if ctype[-1:] != "]" else arg[0]
 
@@ -437,7 +431,7 @@ def none(fd: FileDescriptorLike, request: int) -> int:
     size = ioc.decode(request).size
     if size:
         raise ValueError(f"none(): request {request:#x} encodes a {size}-byte argument")
-    known = _BY_NUMBER.get(request)
+    known = _by_number().get(request)
     if known is not None and known.direction not in ("none", "value"):
         raise ValueError(
             f"none(): {known.name} takes a pointer ({known.kernel_ctype or known.note}): "
@@ -484,32 +478,44 @@ _SIZED: tuple[tuple[str, Direction, str, str, str], ...] = (
 )
 """The sized requests the typed helpers issue, with the header's traps."""
 
-REQUESTS: dict[str, int] = dict(
-    zip(
-        _ffi.string(_lib.cf_request_names()).decode().split(),
-        _ffi.unpack(_lib.cf_request_values(), _lib.CF_NREQUESTS),
-        strict=True,
-    )
-)
+REQUESTS: dict[str, int]
 """Every ioctl request macro the build's headers define, valued by the compiler."""
 
-
-def _known() -> dict[str, Known]:
-    from ._requests import SIZELESS
-
-    found = {
-        name: _new_tuple(Known, (name, REQUESTS[name], *row))
-        for name, *row in _SIZED
-        if name in REQUESTS
-    }
-    for name, (kind, ctype, note) in SIZELESS.items():
-        if kind != "not a request" and name in REQUESTS:
-            found[name] = _new_tuple(Known, (name, REQUESTS[name], kind, None, ctype, note))
-    return found
-
-
-KNOWN: dict[str, Known] = _known()
+KNOWN: dict[str, Known]
 """The requests cfcntl knows that the build's headers define, by name: the typed
 helpers' sized requests, and every request without size bits (``_requests.py``)."""
 
-_BY_NUMBER = {known.request: known for known in reversed(KNOWN.values())}
+_BY_NUMBER: dict[int, Known] = {}
+
+
+def _by_number() -> dict[int, Known]:
+    """:data:`KNOWN` by request number (the first name of a number wins)."""
+    if not _BY_NUMBER:
+        _load()
+    return _BY_NUMBER
+
+
+def _load() -> None:
+    """Build :data:`REQUESTS` and :data:`KNOWN` (on first use: they would add about a
+    third of a millisecond to ``import cfcntl``)."""
+    from ._requests import SIZELESS
+
+    names = _ffi.string(_lib.cf_request_names()).decode().split()
+    requests = dict(zip(names, _ffi.unpack(_lib.cf_request_values(), len(names)), strict=True))
+    known = {
+        name: _new_tuple(Known, (name, requests[name], *row))
+        for name, *row in _SIZED
+        if name in requests
+    }
+    for name, (kind, ctype, note) in SIZELESS.items():
+        if kind != "not a request" and name in requests:
+            known[name] = _new_tuple(Known, (name, requests[name], kind, None, ctype, note))
+    globals().update(REQUESTS=requests, KNOWN=known)
+    _BY_NUMBER.update((k.request, k) for k in reversed(known.values()))
+
+
+def __getattr__(name: str) -> object:
+    if name in ("REQUESTS", "KNOWN"):
+        _load()
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

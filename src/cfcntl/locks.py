@@ -8,7 +8,6 @@ nothing.  A query reads the struct back only when the kernel reports a conflicti
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, failure, retried
@@ -16,13 +15,15 @@ from .constants import F_WRLCK, has, require
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
     from typing import NamedTuple
 else:
     from ._record import NamedTuple
 
 # One C helper per command, bound once: the hot path passes (fd, type, whence, start,
 # length) straight to it and looks nothing else up.
-_Helper = Callable[..., int]
+if TYPE_CHECKING:
+    _Helper = Callable[..., int]
 
 
 def _absent(name: str) -> _Helper:
@@ -110,7 +111,10 @@ def getlk(
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
     helper = _cf_ofd_getlk if ofd else _cf_getlk
-    answer = _take() if _POOL else _ffi.new(_NEW_BUFFER)
+    try:
+        answer = _take()
+    except IndexError:  # every pooled buffer is in use (in handlers or other threads)
+        answer = _ffi.new(_NEW_BUFFER)
     try:
         # ``|`` raises TypeError unless all five are ints (or int-like with __index__,
         # which _retry converts): cffi alone would truncate a Decimal or a Fraction
