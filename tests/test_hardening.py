@@ -11,12 +11,14 @@ from __future__ import annotations
 import fcntl
 import importlib.metadata
 import os
+import pickle
 import signal
 import subprocess
 import sys
 import termios
 import threading
 import time
+import typing
 from collections.abc import Callable
 from decimal import Decimal
 from fractions import Fraction
@@ -25,7 +27,7 @@ from pathlib import Path
 import pytest
 
 import cfcntl
-from cfcntl import ioc, ioctls
+from cfcntl import _record, ioc, ioctls
 from cfcntl._cfcntl import ffi, lib
 from cfcntl._lockchild import LockChild
 
@@ -416,3 +418,39 @@ def test_an_impossible_timeout_is_refused_when_the_lock_is_made(
 ) -> None:
     with pytest.raises(ValueError, match="timeout must be None or a finite number >= 0"):
         cfcntl.Lock(tmp_path / "lock", timeout=timeout)
+
+
+class Twin(typing.NamedTuple):
+    cols: int
+    rows: int = 24
+
+
+class Mine(_record.NamedTuple):
+    cols: int
+    rows: int = 24
+
+    def area(self) -> int:
+        return self.cols * self.rows
+
+
+def test_records_behave_as_typing_namedtuples() -> None:
+    """cfcntl's tuple classes (made without typing, for the import cost) against the
+    same class made by typing.NamedTuple."""
+    for make in (Twin, Mine):
+        made = make(80)
+        assert made == (80, 24) and made.rows == 24 and make(cols=1, rows=2) == (1, 2)
+        assert repr(made).split("(", 1)[1] == "cols=80, rows=24)"
+        assert made._asdict() == {"cols": 80, "rows": 24} and make._fields == ("cols", "rows")
+        assert made._replace(rows=1) == (80, 1) and make._make([1, 2]) == (1, 2)
+        assert make._field_defaults == {"rows": 24} and make.__match_args__ == ("cols", "rows")
+        assert pickle.loads(pickle.dumps(made)) == made
+        with pytest.raises(AttributeError):
+            made.cols = 1  # type: ignore[misc]
+        with pytest.raises(TypeError):
+            make()  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            make(1, 2, 3)  # type: ignore[call-arg]
+        with pytest.raises(TypeError):
+            make(1, nope=2)  # type: ignore[call-arg]
+    assert Mine(2, 3).area() == 6 and type(pickle.loads(pickle.dumps(Mine(1)))) is Mine
+    assert cfcntl.Flock.__doc__ and cfcntl.Flock.__module__ == "cfcntl.locks"
