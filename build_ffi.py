@@ -774,16 +774,30 @@ def request_macros(preamble: str = PREAMBLE) -> list[str]:
     return defined_constants(sorted(found), preamble)
 
 
+def _failing(lines: Sequence[str], preamble: str, what: str) -> list[int]:
+    """Which of ``lines`` (0-based) the compiler rejects after ``preamble``: one compile,
+    each line numbered by ``#line`` so that its errors name it."""
+    ok, err = _compiles(preamble + '#line 1 "cf-probe"\n' + "".join(f"{line}\n" for line in lines))
+    failed = {int(n) - 1 for n in re.findall(r"^cf-probe:(\d+):\d+: error", err, re.M)}
+    if not ok and not failed:
+        raise RuntimeError(f"cannot tell {what}:\n{err}")
+    return sorted(failed)
+
+
 def sizeless(names: Sequence[str], preamble: str = PREAMBLE) -> list[str]:
-    """The ``names`` whose value has no size bits (``_IOC_SIZE`` is 0): one compile, in
-    which each sizeless one makes an array of negative size on its own line."""
-    probe = preamble + '#line 1 "cf-sizes"\n'
-    probe += "".join(f"char cf_sized_{i}[_IOC_SIZE({n}) ? 1 : -1];\n" for i, n in enumerate(names))
-    ok, err = _compiles(probe)
-    lines = {int(n) for n in re.findall(r"^cf-sizes:(\d+):\d+: error", err, re.M)}
-    if not ok and not lines:
-        raise RuntimeError(f"cannot tell which ioctl requests are sizeless:\n{err}")
-    return [name for i, name in enumerate(names, 1) if i in lines]
+    """The ``names`` whose value has no size bits (``_IOC_SIZE`` is 0): each makes an
+    array of negative size."""
+    lines = [f"char cf_sized_{i}[_IOC_SIZE({n}) ? 1 : -1];" for i, n in enumerate(names)]
+    return [names[i] for i in _failing(lines, preamble, "which ioctl requests are sizeless")]
+
+
+def defined_structs(names: Sequence[str], preamble: str = PREAMBLE) -> list[str]:
+    """The struct types in ``names`` that the headers define (glibc 2.41 dropped
+    ``struct termio``, for one): a request whose type is missing stays classified, and
+    the generic calls refuse it for want of the type."""
+    lines = [f"int cf_struct_{i} = sizeof({n});" for i, n in enumerate(names)]
+    missing = set(_failing(lines, preamble, "which structs the headers define"))
+    return [name for i, name in enumerate(names) if i not in missing]
 
 
 def request_table(path: Path = REQUESTS_FILE) -> dict[str, tuple[str, str | None, str]]:
@@ -818,9 +832,11 @@ def request_sources(requests: Sequence[str]) -> tuple[str, str]:
         "static const unsigned long *cf_request_values(void) { return cf_request_value_table; }\n"
     )
     declared = {"struct winsize", "struct file_clone_range"}
-    structs = sorted(
-        {ctype for _, ctype, _ in table.values() if ctype and ctype.startswith("struct ")}
-        - declared
+    structs = defined_structs(
+        sorted(
+            {ctype for _, ctype, _ in table.values() if ctype and ctype.startswith("struct ")}
+            - declared
+        )
     )
     cdef = (
         "#define CF_NREQUESTS ...\n"

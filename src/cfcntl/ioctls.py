@@ -319,7 +319,13 @@ def _plan(function: str, request: int, ctype: str, size: object) -> tuple[str, i
                 f"({known.note or 'no argument'}): use none() or its typed helper"
             )
         assert known.kernel_ctype is not None
-        expected = ioc.size_of(known.kernel_ctype)
+        try:
+            expected = ioc.size_of(known.kernel_ctype)
+        except ValueError:
+            raise ValueError(
+                f"{function}(): {known.name} takes a {known.kernel_ctype}, which the "
+                "headers cfcntl was built with do not define"
+            ) from None
         about = f" ({known.name}: {known.kernel_ctype}{', ' + known.note if known.note else ''})"
     elif size is None:
         raise ValueError(
