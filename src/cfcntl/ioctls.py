@@ -362,12 +362,13 @@ def _call(
     request = as_int(function, "request", request)
     pointer, nbytes, scalar, guarded = _plan(function, request, ctype, size)
     descriptor = _fd(fd)
+    array = ctype[-1:] == "]"
     if guarded:
         raw = _ffi.new("char[]", nbytes + GUARD)
         _ffi.memmove(raw + nbytes, _GUARD_BYTES, GUARD)
-        arg = _ffi.cast(pointer, raw)
-    else:
-        raw = arg = _ffi.new(pointer)
+    else:  # what the caller gets back must own its memory: for an array, the array
+        raw = _ffi.new(ctype if array else pointer)
+    arg = _ffi.cast(pointer, raw) if guarded or array else raw
     if value is not None:
         try:  # an integer as the stdlib takes it: cffi would truncate a Decimal (__int__)
             arg[0] = as_int(function, "value", value) if scalar else value
@@ -386,10 +387,10 @@ def _call(
     if scalar:
         return result, arg[0]
     if guarded:  # an owned copy, not a view into the guarded buffer
-        owned = _ffi.new(pointer if ctype[-1:] != "]" else ctype)
+        owned = _ffi.new(ctype if array else pointer)
         _ffi.memmove(owned, raw, nbytes)
         return result, owned
-    return result, arg if ctype[-1:] != "]" else arg[0]
+    return result, raw
 
 
 def _check_guard(function: str, request: int, size: int, buffer: Any) -> None:
