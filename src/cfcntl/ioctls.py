@@ -395,6 +395,7 @@ def _call(
 
 
 def _check_guard(function: str, request: int, size: int, buffer: Any) -> None:
+    """OverrunError if the kernel changed the guard after ``size`` bytes of ``buffer``."""
     written = bytes(buffer[size:])
     if written != _GUARD_BYTES:
         past = max(i for i in range(GUARD) if written[i] != _GUARD_BYTES[i]) + 1
@@ -523,6 +524,7 @@ def _load() -> None:
 
 
 def __getattr__(name: str) -> object:
+    """:data:`REQUESTS` and :data:`KNOWN`, built the first time either is asked for."""
     if name in ("REQUESTS", "KNOWN"):
         _load()
         return globals()[name]
