@@ -264,6 +264,7 @@ def test_a_handlers_get_rw_hint_does_not_change_the_answer(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- fork
 
 
+@pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_child_forked_during_a_timed_wait_can_wait_with_a_timeout(tmp_path: Path) -> None:
     # A thread runs the timed wait's C set-up in a tight loop (a deadline already passed,
     # so each call takes the mutex, arms and deletes a timer and returns ETIMEDOUT), so
