@@ -486,8 +486,14 @@ IOCTL_HELPERS = (
     """\
 #define CF_IOCTL_FAILED INT64_MIN
 
-/* The generic calls: the argument by pointer, or none (a zero unsigned long). */
+/* The generic calls: the argument by pointer, by value (the kernel's unsigned long), or
+   none (a zero). */
 static int cf_ioctl_ptr(int fd, unsigned int request, void *arg) { return ioctl(fd, request, arg); }
+
+static int cf_ioctl_value(int fd, unsigned int request, unsigned long value)
+{
+    return ioctl(fd, request, value);
+}
 
 static int cf_ioctl_none(int fd, unsigned int request)
 {
@@ -585,6 +591,7 @@ struct file_clone_range { int64_t src_fd; uint64_t src_offset; uint64_t src_leng
                           uint64_t dest_offset; ...; };
 
 int cf_ioctl_ptr(int fd, unsigned int request, void *arg);
+int cf_ioctl_value(int fd, unsigned int request, unsigned long value);
 int cf_ioctl_none(int fd, unsigned int request);
 uint64_t cf_get_winsize(int fd);
 int cf_set_winsize(int fd, unsigned short row, unsigned short col,

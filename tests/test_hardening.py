@@ -8,8 +8,10 @@ crash or a hang is the failure, runs the case in a child process with a deadline
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import importlib.metadata
+import json
 import os
 import pickle
 import signal
@@ -96,7 +98,7 @@ def test_requests_are_refused_where_the_kernel_follows_pointers_or_takes_none(
     _, slave = pty
     with pytest.raises(ValueError, match=r"refuses SIOCGIFCONF: .*ifc_buf"):
         ioctls.read(slave, ioctls.REQUESTS["SIOCGIFCONF"], "char[16]")
-    with pytest.raises(ValueError, match="TCSBRK takes no pointer"):
+    with pytest.raises(ValueError, match="TCSBRK takes an int by value, not a pointer"):
         ioctls.read(slave, termios.TCSBRK, "int")
     with pytest.raises(ValueError, match="TCGETS takes a pointer"):
         ioctls.none(slave, termios.TCGETS)
@@ -443,3 +445,173 @@ def test_records_behave_as_typing_namedtuples() -> None:
             make(1, nope=2)  # type: ignore[call-arg]
     assert Mine(2, 3).area() == 6 and type(pickle.loads(pickle.dumps(Mine(1)))) is Mine
     assert cfcntl.Flock.__doc__ and cfcntl.Flock.__module__ == "cfcntl.locks"
+
+
+# --------------------------------------------------------------------------- the fuzz suite's
+# findings: answers that did not own their memory, by-value requests given a pointer, None
+
+_OWNED_PROBE = """\
+import fcntl, json, os
+from cfcntl import ioctls
+from cfcntl._cfcntl import ffi
+master, slave = os.openpty()
+ioctls.set_winsize(slave, ioctls.Winsize(37, 101, 5, 7))
+tcgets2 = ioctls.REQUESTS["TCGETS2"]
+got = {
+    "read char[44]": ioctls.read(master, tcgets2, "char[44]"),
+    "read uint8_t[44]": ioctls.read(master, tcgets2, "uint8_t[44]"),
+    "read struct winsize": ioctls.read(slave, ioctls.REQUESTS["TIOCGWINSZ"], "struct winsize"),
+    "readwrite char[8]": ioctls.readwrite(
+        slave, ioctls.REQUESTS["TIOCGWINSZ"], "char[8]", bytes(8)
+    ),
+}
+churn = [bytearray(44) for _ in range(10000)]  # reuse whatever the calls freed
+print(json.dumps({
+    "want termios2": fcntl.ioctl(master, tcgets2, bytes(44)).hex(),
+    "want winsize": fcntl.ioctl(slave, ioctls.REQUESTS["TIOCGWINSZ"], bytes(8)).hex(),
+    **{k: [bytes(ffi.buffer(v)).hex(), "owning" in repr(v)] for k, v in got.items()},
+}))
+"""
+
+
+def test_a_struct_or_array_answer_owns_its_memory() -> None:
+    # Before: read/readwrite with an array ctype returned arg[0], a view into the buffer
+    # freed when the call returned (the debug allocator fills freed memory with 0xdd).
+    proc = subprocess.run(
+        [sys.executable, "-c", _OWNED_PROBE],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "PYTHONMALLOC": "malloc_debug"},
+    )
+    assert proc.returncode == 0, proc.stderr
+    seen = json.loads(proc.stdout)
+    termios2, winsize = seen.pop("want termios2"), seen.pop("want winsize")
+    assert winsize == bytes(ffi.buffer(ffi.new("unsigned short[4]", [37, 101, 5, 7]))).hex()
+    assert seen == {
+        "read char[44]": [termios2, True],
+        "read uint8_t[44]": [termios2, True],
+        "read struct winsize": [winsize, True],
+        "readwrite char[8]": [winsize, True],
+    }
+
+
+_BY_VALUE = sorted(k.name for k in ioctls.KNOWN.values() if k.direction == "value")
+
+
+@pytest.mark.parametrize("name", _BY_VALUE)
+@pytest.mark.parametrize("op", ["read", "write", "readwrite"])
+def test_a_by_value_request_given_a_pointer_is_refused(name: str, op: str) -> None:
+    # Before: FICLONE (and TIOCSIG) went through with the buffer's address as the number:
+    # EBADF for FICLONE's source, and on main TIOCSCTTY's nonzero address stole a terminal.
+    read, write = os.pipe()  # if a pointer went through, a pipe answers ENOTTY or EBADF
+    try:
+        call = getattr(ioctls, op)
+        args = () if op == "read" else (1,)
+        with pytest.raises(ValueError, match=rf"{name} takes an? .* by value.*by_value\("):
+            call(read, ioctls.REQUESTS[name], ioctls.KNOWN[name].kernel_ctype, *args)
+    finally:
+        os.close(read)
+        os.close(write)
+
+
+def test_ficlone_by_value_passes_the_source_descriptor(tmp_path: Path, regular: int) -> None:
+    dst = os.open(tmp_path / "dst", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        ficlone = ioctls.REQUESTS["FICLONE"]
+        outcomes = []
+        for clone in (
+            lambda: ioctls.by_value(dst, ficlone, regular),
+            lambda: ioctls.ficlone(dst, regular),
+            lambda: fcntl.ioctl(dst, ficlone, regular),
+        ):
+            try:
+                clone()
+                outcomes.append(0)
+            except OSError as exc:
+                outcomes.append(exc.errno)
+        assert outcomes[0] == outcomes[1] == outcomes[2] != errno.EBADF, outcomes
+        closed = os.dup(regular)
+        os.close(closed)
+        with pytest.raises(OSError) as info:  # the kernel saw the number itself
+            ioctls.by_value(dst, ficlone, closed)
+        assert info.value.errno == errno.EBADF
+    finally:
+        os.close(dst)
+
+
+def test_tiocsig_by_value_sends_the_signal_number(pty: tuple[int, int]) -> None:
+    # The pty's slave is nobody's controlling terminal: no process group gets the signal.
+    master, _ = pty
+    tiocsig = ioctls.REQUESTS["TIOCSIG"]
+    got: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, _: got.append(signum))
+    try:
+        assert ioctls.by_value(master, tiocsig, signal.SIGINT) == 0
+        with pytest.raises(OSError) as info:  # a pty sends only SIGINT, SIGQUIT or SIGTSTP
+            ioctls.by_value(master, tiocsig, signal.SIGUSR1)
+        assert info.value.errno == errno.EINVAL
+        with pytest.raises(ValueError, match="TIOCSIG takes an int by value"):
+            ioctls.write(master, tiocsig, "int", signal.SIGINT)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    assert got == []
+
+
+def test_by_value_takes_only_what_the_kernel_reads_as_a_number(pty: tuple[int, int]) -> None:
+    master, slave = pty
+    for request, message in [
+        (termios.FIONREAD, "FIONREAD takes a pointer to int: use read"),
+        (termios.TIOCNOTTY, "TIOCNOTTY takes no argument: use none"),
+        (ioctls.REQUESTS["TIOCLINUX"], "TIOCLINUX is refused"),
+        (ioc.IO("T", 0x99), "0x5499 is not in cfcntl.ioctls.KNOWN"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            ioctls.by_value(slave, request, 1)
+    with pytest.raises(OverflowError, match=r"by_value\(\): value=2147483648 does not fit"):
+        ioctls.by_value(slave, termios.TCSBRK, 1 << 31)
+    with pytest.raises(TypeError, match=r"by_value\(\): value must be an int, not Decimal"):
+        ioctls.by_value(slave, termios.TCSBRK, Decimal(1))
+    peer = ioctls.by_value(master, ioctls.REQUESTS["TIOCGPTPEER"], os.O_RDWR | os.O_NOCTTY)
+    try:
+        assert os.ttyname(peer) == os.ttyname(slave)
+    finally:
+        os.close(peer)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "FIDEDUPERANGE",
+        "FS_IOC_GET_ENCRYPTION_POLICY_EX",
+        "FS_IOC_SET_ENCRYPTION_POLICY",
+        "FS_IOC_ADD_ENCRYPTION_KEY",
+    ],
+)
+def test_a_sized_request_whose_argument_outgrows_its_size_is_refused(
+    regular: int, name: str
+) -> None:
+    # Before: taken at the header's word; FIDEDUPERANGE writes dest_count 32-byte records
+    # after the 24 bytes it encodes (on a filesystem with dedupe: btrfs, XFS).
+    request = ioctls.REQUESTS[name]
+    ctype = f"char[{ioc.decode(request).size}]"
+    for call in (
+        lambda: ioctls.read(regular, request, ctype),
+        lambda: ioctls.readwrite(regular, request, ctype, bytes(8)),
+    ):
+        with pytest.raises(ValueError, match=f"cfcntl refuses {name}: .*the header encodes"):
+            call()
+
+
+@pytest.mark.parametrize("op", ["write", "readwrite"])
+def test_none_as_the_value_is_refused_not_a_zero(op: str) -> None:
+    # Before: write(fd, FIONBIO, "int", None) passed a zero and cleared O_NONBLOCK.
+    read, write = os.pipe()
+    try:
+        os.set_blocking(read, False)
+        with pytest.raises(TypeError, match=rf"{op}\(\): value must be given, not None"):
+            getattr(ioctls, op)(read, termios.FIONBIO, "int", None)
+        assert not os.get_blocking(read)
+    finally:
+        os.close(read)
+        os.close(write)

@@ -452,6 +452,8 @@ def test_registry_agrees_with_the_request_numbers() -> None:
         assert known.name not in cfcntl.NAMES or known.request == getattr(cfcntl, known.name)
         if known.header_ctype is None:
             assert decoded.size == 0 and decoded.dir == ioc.NONE, known
+        elif known.direction == "refused":  # its header's struct is not declared to cffi
+            assert decoded.size and known.kernel_ctype is None, known
         else:
             assert decoded.size == ffi.sizeof(known.header_ctype), known
             expected = {"read": ioc.READ, "write": ioc.WRITE, "value": ioc.WRITE}

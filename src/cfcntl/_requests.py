@@ -13,7 +13,8 @@ Each entry is ``name: (kind, C type, note)``.  Kinds:
 - ``"read"``: the kernel writes the C type through the pointer;
 - ``"write"``: the kernel reads it;
 - ``"readwrite"``: the kernel reads it and writes it back;
-- ``"none"``: no argument; ``"value"``: an int passed by value, not a pointer;
+- ``"none"``: no argument; ``"value"``: a number of the C type passed by value, not a
+  pointer (``ioctls.by_value``);
 - ``"refused"``: the generic calls refuse it, because the kernel follows a pointer inside
   the argument, or its size depends on a sub-command, a protocol or a driver, or no
   kernel handles it any more (the note says which);
@@ -261,9 +262,9 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "BLKRRPART": ("none", None, ""),
     "BLKGETSIZE": ("read", "unsigned long", "the size in 512-byte sectors"),
     "BLKFLSBUF": ("none", None, ""),
-    "BLKRASET": ("value", "int", "an unsigned long by value"),
+    "BLKRASET": ("value", "unsigned long", "the readahead in 512-byte sectors"),
     "BLKRAGET": ("read", "long", ""),
-    "BLKFRASET": ("value", "int", "an unsigned long by value"),
+    "BLKFRASET": ("value", "unsigned long", "the readahead in 512-byte sectors"),
     "BLKFRAGET": ("read", "long", ""),
     "BLKSECTSET": ("refused", None, "no kernel handles it any more"),
     "BLKSECTGET": ("read", "unsigned short", ""),

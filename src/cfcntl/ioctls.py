@@ -16,7 +16,16 @@ import struct
 
 from . import ioc
 from ._cfcntl import ffi as _ffi, lib as _lib
-from ._syscall import Argument, FileDescriptorLike, as_int, call, fileno, oserror, refused
+from ._syscall import (
+    Argument,
+    FileDescriptorLike,
+    as_int,
+    call,
+    fileno,
+    misfit,
+    oserror,
+    refused,
+)
 from .constants import _IOC_SIZEBITS, has, require
 
 TYPE_CHECKING = False
@@ -291,7 +300,8 @@ def _plan(function: str, request: int, ctype: str, size: object) -> tuple[str, i
     "char(*)[16]"...), its size, whether it is an integer, and whether the caller vouched
     for the size (an unknown legacy request, whose argument gets a guard).
 
-    Refuses, before anything is allocated, a ``ctype`` the kernel would not use: a size
+    Refuses, before anything is allocated, a request :data:`KNOWN` says takes no pointer
+    or refuses, and a ``ctype`` the kernel would not use: a size
     other than the one the request encodes or, for a legacy request without size bits,
     the one :data:`KNOWN` gives; an unknown legacy request unless ``size`` vouches for
     the ctype's size."""
@@ -309,16 +319,11 @@ def _plan(function: str, request: int, ctype: str, size: object) -> tuple[str, i
     expected = ioc.decode(request).size
     known = _by_number().get(request)
     guarded = False
+    if known is not None and known.direction in ("refused", "none", "value"):
+        raise ValueError(f"{function}(): {_no_pointer(known)}")
     if expected:
         about = ""
     elif known is not None:
-        if known.direction == "refused":
-            raise ValueError(f"{function}(): cfcntl refuses {known.name}: {known.note}")
-        if known.direction in ("none", "value"):
-            raise ValueError(
-                f"{function}(): {known.name} takes no pointer "
-                f"({known.note or 'no argument'}): use none() or its typed helper"
-            )
         assert known.kernel_ctype is not None
         try:
             expected = ioc.size_of(known.kernel_ctype)
@@ -348,6 +353,24 @@ def _plan(function: str, request: int, ctype: str, size: object) -> tuple[str, i
     return _ffi.getctype(ctype, "*"), nbytes, scalar, guarded
 
 
+_TYPED_BY_VALUE = {"FICLONE": "ficlone(dst, src)", "TIOCSCTTY": "tiocsctty(fd)"}
+
+
+def _no_pointer(known: Known) -> str:
+    """Why the pointer calls refuse ``known`` (a request the kernel takes no pointer for,
+    or one cfcntl refuses), and which call to use instead."""
+    if known.direction == "refused":
+        return f"cfcntl refuses {known.name}: {known.note}"
+    if known.direction == "none":
+        return f"{known.name} takes no argument: use ioctls.none(fd, {known.name})"
+    typed = _TYPED_BY_VALUE.get(known.name)
+    return (
+        f"{known.name} takes {'an' if known.kernel_ctype == 'int' else 'a'} "
+        f"{known.kernel_ctype} by value, not a pointer ({known.note}): use "
+        f"ioctls.by_value(fd, {known.name}, value)" + (f" or ioctls.{typed}" if typed else "")
+    )
+
+
 def _misfit(function: str, ctype: str, value: object, exc: Exception) -> Exception:
     """cffi's refusal of ``value`` for ``ctype`` as TypeError, OverflowError (an integer
     out of range) or ValueError (a missing field, too many items), naming the argument."""
@@ -358,12 +381,15 @@ def _misfit(function: str, ctype: str, value: object, exc: Exception) -> Excepti
 def _call(
     function: str, fd: FileDescriptorLike, request: int, ctype: str, value: object, size: object
 ) -> tuple[int, Any]:
-    """Issue ``request`` with a ``ctype`` holding ``value`` (zeroed for None): ioctl's
-    result, and what the argument holds afterwards (an int, or an owned cdata)."""
+    """Issue ``request`` with a ``ctype`` holding ``value`` (zeroed for :func:`read`, which
+    passes None): ioctl's result, and what the argument holds afterwards (an int, or a
+    cdata owning its memory)."""
+    if value is None and function != "read":  # cffi would quietly pass a zero
+        raise TypeError(f"{function}(): value must be given, not None (read() passes a zero)")
     request = as_int(function, "request", request)
     pointer, nbytes, scalar, guarded = _plan(function, request, ctype, size)
     descriptor = _fd(fd)
-    array = ctype[-1:] == "]"
+    array = _ffi.typeof(ctype).kind == "array"
     if guarded:
         raw = _ffi.new("char[]", nbytes + GUARD)
         _ffi.memmove(raw + nbytes, _GUARD_BYTES, GUARD)
@@ -405,9 +431,13 @@ def _check_guard(function: str, request: int, size: int, buffer: Any) -> None:
 def read(fd: FileDescriptorLike, request: int, ctype: str, *, size: int | None = None) -> Any:
     """Issue ``request`` with a zeroed ``ctype`` for the kernel to fill; what it wrote.
 
-    An int for an integer ``ctype``, else the owned ``ctype`` (a struct's fields as
-    attributes, an array's items by index).  ``size`` vouches for the argument's size of
-    a legacy request cfcntl does not know (see :data:`GUARD`).
+    An int for an integer ``ctype``; for a struct, a new ``ctype *`` cdata owning the
+    struct (its fields as attributes); for an array, a new ``ctype`` cdata owning the
+    array (its items by index, ``ffi.buffer`` for its bytes).  Either owns its memory,
+    valid for as long as it is referenced, never a view into cfcntl's buffer.  ``size``
+    vouches for the argument's size of a legacy request cfcntl does not know (see
+    :data:`GUARD`).  A request the kernel takes no pointer for is ValueError (see
+    :func:`none`, :func:`by_value`).
     """
     return _call("read", fd, request, ctype, None, size)[1]
 
@@ -418,7 +448,9 @@ def write(
     """Issue ``request`` with ``value`` as a ``ctype`` for the kernel to read; ioctl's result.
 
     ``value`` is an int for an integer ``ctype``; for a struct or array, whatever
-    ``ffi.new`` takes (a dict of fields, a sequence, or a struct of that type).
+    ``ffi.new`` takes (a dict of fields, a sequence, or a struct of that type); None is
+    TypeError.  The kernel reads it through a pointer: a request that takes its int by
+    value (:func:`by_value`) or none (:func:`none`) is ValueError.
     """
     return _call("write", fd, request, ctype, value, size)[0]
 
@@ -426,7 +458,8 @@ def write(
 def readwrite(
     fd: FileDescriptorLike, request: int, ctype: str, value: Any, *, size: int | None = None
 ) -> Any:
-    """As :func:`write`, then what the kernel wrote back, as :func:`read` returns it."""
+    """As :func:`write`, then what the kernel wrote back, as :func:`read` returns it (an
+    int, or a cdata owning its memory)."""
     return _call("readwrite", fd, request, ctype, value, size)[1]
 
 
@@ -449,6 +482,45 @@ def none(fd: FileDescriptorLike, request: int) -> int:
     return call("none", _lib.cf_ioctl_none, _fd(fd), ("request", "unsigned int", request))
 
 
+_ULONG_MASK = (1 << 8 * _ffi.sizeof("unsigned long")) - 1
+
+
+def by_value(fd: FileDescriptorLike, request: int, value: int) -> int:
+    """Issue ``request`` with ``value`` itself as ioctl's argument, not a pointer to it;
+    ioctl's result (``TIOCGPTPEER``: a new descriptor).
+
+    Only for the requests :data:`KNOWN` says the kernel takes a number by value
+    (``TCSBRK``, ``TIOCSIG``, ``FICLONE``'s source descriptor...); ``value`` must fit
+    the kernel's type there.  Any other request is ValueError: for a pointer request the
+    kernel would take the number as an address and write there.
+    """
+    request = as_int("by_value", "request", request)
+    known = _by_number().get(request)
+    if known is None:
+        raise ValueError(
+            f"by_value(): request {request:#x} is not in cfcntl.ioctls.KNOWN, which says "
+            "where the kernel takes a number by value"
+        )
+    if known.direction != "value":
+        how = {
+            "none": "takes no argument: use none()",
+            "refused": f"is refused: {known.note}",
+        }.get(known.direction, f"takes a pointer to {known.kernel_ctype}: use {known.direction}()")
+        raise ValueError(f"by_value(): {known.name} {how}")
+    assert known.kernel_ctype is not None
+    number = as_int("by_value", "value", value)
+    error = misfit("by_value", ("value", known.kernel_ctype, number))
+    if error is not None:
+        raise error
+    return call(
+        "by_value",
+        _lib.cf_ioctl_value,
+        _fd(fd),
+        ("request", "unsigned int", request),
+        ("value", "unsigned long", number & _ULONG_MASK),  # the kernel's unsigned long
+    )
+
+
 # --------------------------------------------------------------------------- the registry
 
 if TYPE_CHECKING:
@@ -462,12 +534,14 @@ class Known(NamedTuple):
     request: int
     direction: Direction
     """"read": the kernel writes the argument; "write": it reads it; "readwrite": both;
-    "none": no argument; "value": an int passed by value, not through a pointer;
+    "none": no argument; "value": a number of type ``kernel_ctype`` passed by value, not
+    through a pointer (:func:`by_value`);
     "refused": the generic calls refuse it (the note says why)."""
     header_ctype: str | None
     """The type the header's ``_IOR``/``_IOW`` encodes; None for a legacy number."""
     kernel_ctype: str | None
-    """The type the kernel actually reads or writes; None when there is no argument."""
+    """The type the kernel actually reads or writes; None when there is no argument or
+    cfcntl refuses the request."""
     note: str
 
 
@@ -475,17 +549,65 @@ STRUCTS = ("struct winsize", "struct file_clone_range")
 """The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``."""
 
 _INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
-_SIZED: tuple[tuple[str, Direction, str, str, str], ...] = (
+_SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
     ("TIOCGPTN", "read", "unsigned int", "unsigned int", ""),
     ("TIOCSPTLCK", "write", "int", "int", ""),
     ("FS_IOC_GETFLAGS", "read", "long", "int", _INT_TRAP),
     ("FS_IOC_SETFLAGS", "write", "long", "int", _INT_TRAP),
     ("FS_IOC_GETVERSION", "read", "long", "int", _INT_TRAP),
-    ("FICLONE", "value", "int", "int", "the source descriptor by value, not through a pointer"),
+    ("FICLONE", "value", "int", "int", "the source descriptor"),
     ("FICLONERANGE", "write", "struct file_clone_range", "struct file_clone_range", ""),
     ("BLKGETSIZE64", "read", "size_t", "uint64_t", "size_t in the header; the kernel writes a u64"),
+    ("FS_IOC_SETVERSION", "write", "long", "int", _INT_TRAP),
+    (
+        "BLKBSZGET",
+        "read",
+        "size_t",
+        "int",
+        "the header encodes a long (size_t); the kernel writes an int",
+    ),
+    (
+        "BLKBSZSET",
+        "write",
+        "size_t",
+        "int",
+        "the header encodes a long (size_t); the kernel reads an int",
+    ),
+    ("TIOCSIG", "value", "int", "int", "the signal number itself, not a pointer to it"),
+    (
+        "FIDEDUPERANGE",
+        "refused",
+        "struct file_dedupe_range",
+        None,
+        "dest_count 32-byte records follow the 24 bytes the header encodes, and the kernel "
+        "writes them back",
+    ),
+    (
+        "FS_IOC_GET_ENCRYPTION_POLICY_EX",
+        "refused",
+        "__u8[9]",
+        None,
+        "the kernel writes up to 32 bytes (the policy_size field inside says how many), "
+        "past the 9 the header encodes",
+    ),
+    (
+        "FS_IOC_SET_ENCRYPTION_POLICY",
+        "refused",
+        "struct fscrypt_policy",
+        None,
+        "the kernel reads 24 bytes for a version 2 policy, past the 12 the header encodes",
+    ),
+    (
+        "FS_IOC_ADD_ENCRYPTION_KEY",
+        "refused",
+        "struct fscrypt_add_key_arg",
+        None,
+        "the key's raw_size bytes follow the 80 the header encodes",
+    ),
 )
-"""The sized requests the typed helpers issue, with the header's traps."""
+"""The sized requests cfcntl knows: the typed helpers', and every one of the build's
+headers whose header misleads: a type the kernel does not use, an int the kernel takes
+by value, or an argument longer than the size the header encodes (refused)."""
 
 REQUESTS: dict[str, int]
 """Every ioctl request macro the build's headers define, valued by the compiler."""
