@@ -150,6 +150,49 @@ static int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len
                         int64_t *found)
 { return cf_query(fd, CF_OFD_GETLK, type, whence, start, len, found); }
 
+/* The queries' fast form, with no buffer to pass: 0 when nothing conflicts, -1 on error,
+   k + 1 when the conflicting lock is in cf_answers[k], a slot claimed (atomically, so a
+   signal handler's or another thread's query claims another) for the caller until it
+   calls cf_answer_free(k + 1); CF_SLOTS + 1 when a lock conflicts but every slot is claimed
+   (answers not yet read, or lost to an exception): ask again with a buffer. */
+#define CF_SLOTS 64
+static int64_t cf_answers[CF_SLOTS][5];
+static int cf_answer_busy[CF_SLOTS];
+
+static int cf_query_slot(int fd, int cmd, short type, short whence, off_t start, off_t len)
+{
+    struct flock fl;
+    if (cf_flock(fd, cmd, &fl, type, whence, start, len) < 0)
+        return -1;
+    if (fl.l_type == F_UNLCK)
+        return 0;
+    for (int k = 0; k < CF_SLOTS; k++) {
+        int free_slot = 0;
+        if (__atomic_compare_exchange_n(&cf_answer_busy[k], &free_slot, 1, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            int64_t *found = cf_answers[k];
+            found[0] = fl.l_type;
+            found[1] = fl.l_whence;
+            found[2] = fl.l_start;
+            found[3] = fl.l_len;
+            found[4] = fl.l_pid;
+            return k + 1;
+        }
+    }
+    return CF_SLOTS + 1;
+}
+
+static void cf_answer_free(int found)
+{
+    __atomic_store_n(&cf_answer_busy[found - 1], 0, __ATOMIC_RELEASE);
+}
+
+static int cf_posix_getlk_slot(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query_slot(fd, F_GETLK, type, whence, start, len); }
+
+static int cf_ofd_getlk_slot(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query_slot(fd, CF_OFD_GETLK, type, whence, start, len); }
+
 /* F_GETFL with the descriptor as the only argument: cffi passes a single argument
    without building an argument tuple. */
 static int cf_getfl(int fd)
@@ -198,6 +241,11 @@ int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
 int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
+#define CF_SLOTS ...
+int64_t cf_answers[...][5];
+int cf_posix_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
+int cf_ofd_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
+void cf_answer_free(int found);
 int cf_getfl(int fd);
 int cf_get_owner(int fd, int cmd, struct f_owner_ex *owner);
 int cf_set_owner(int fd, int cmd, cf_owner_type type, pid_t pid);

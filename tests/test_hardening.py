@@ -615,3 +615,28 @@ def test_none_as_the_value_is_refused_not_a_zero(op: str) -> None:
     finally:
         os.close(read)
         os.close(write)
+
+
+def test_getlk_answers_when_every_answer_slot_is_claimed(tmp_path: Path) -> None:
+    # Answers left unread (in handlers, in threads, or lost to an exception) hold their
+    # slots; with none left, getlk asks again into a buffer of its own.
+    from cfcntl import locks
+
+    path = tmp_path / "locked"
+    path.write_bytes(bytes(1024))
+    with LockChild(str(path), f"posix:{cfcntl.F_WRLCK}:0:10"), open(path, "rb+") as f:
+        fd = f.fileno()
+        expected = cfcntl.getlk(fd, cfcntl.F_WRLCK, 0, 10)
+        assert expected is not None and expected[:4] == (cfcntl.F_WRLCK, os.SEEK_SET, 0, 10)
+        held = []
+        try:
+            while (found := lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 0, 10)) <= lib.CF_SLOTS:
+                held.append(found)
+            assert len(held) == lib.CF_SLOTS == len(locks._ANSWERS) - 1
+            assert cfcntl.getlk(fd, cfcntl.F_WRLCK, 0, 10) == expected
+            assert cfcntl.getlk(fd, cfcntl.F_WRLCK, 100, 10) is None
+        finally:
+            for found in held:
+                lib.cf_answer_free(found)
+        assert lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 0, 10) == 1
+        lib.cf_answer_free(1)

@@ -94,7 +94,7 @@ class OwnerEx(NamedTuple):
 
 def getown_ex(fd: FileDescriptorLike) -> OwnerEx:
     """The I/O signal owner with its kind (F_GETOWN_EX)."""
-    owner = _ffi.new("struct f_owner_ex *")  # this call's own: see locks._POOL
+    owner = _ffi.new("struct f_owner_ex *")  # this call's own, which no handler's call can change
     _command("F_GETOWN_EX", _lib.cf_get_owner, fd, ("owner", "struct f_owner_ex *", owner))
     return OwnerEx(owner.type, owner.pid)
 
@@ -163,7 +163,7 @@ def get_seals(fd: FileDescriptorLike) -> int:
 
 
 def _get_u64(name: str, fd: FileDescriptorLike) -> int:
-    answer = _ffi.new("uint64_t *")  # this call's own: see locks._POOL
+    answer = _ffi.new("uint64_t *")  # this call's own, which no handler's call can change
     _command(name, _lib.cf_get_u64, fd, ("value", "uint64_t *", answer))
     value: int = answer[0]
     return value

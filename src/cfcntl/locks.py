@@ -71,14 +71,19 @@ def _retry(
     return retried(function, helper, fd, *arguments, tail=tail)
 
 
-# The conflicting lock a query finds goes into a buffer of its own, taken from this pool
-# and given back: list.pop and list.append are atomic under the GIL (and on PyPy), so a
-# signal handler or another thread that queries meanwhile takes another buffer, and
-# nothing but this call writes this call's answer.  An empty pool makes a new buffer.
-_POOL = [_ffi.new("int64_t[5]") for _ in range(4)]
-_take = _POOL.pop
-_give = _POOL.append
-_NEW_BUFFER = "int64_t[5]"
+# The conflicting lock a query finds goes into an answer slot the C helper claims for this
+# call (atomically: a signal handler or another thread that queries meanwhile claims
+# another), read here and then freed, so nothing but this call writes this call's answer
+# and a free range passes no buffer at all.  If every slot is claimed (answers unread in
+# that many handlers and threads, or lost to an exception between the call and the
+# read), the query is asked again into a buffer of the call's own.
+_cf_getlk_slot: _Helper = _lib.cf_posix_getlk_slot
+_cf_ofd_getlk_slot: _Helper = _lib.cf_ofd_getlk_slot if _HAS_OFD else _absent("F_OFD_GETLK")
+_SLOTS: int = _lib.CF_SLOTS
+_ANSWERS = [None, *(_lib.cf_answers[k] for k in range(_SLOTS))]
+"""Each slot's five int64_t (type, whence, start, length, pid), by the helper's answer
+(slot k is answer k + 1)."""
+_free: Callable[[int], None] = _lib.cf_answer_free
 
 
 class Flock(NamedTuple):
@@ -110,28 +115,37 @@ def getlk(
     Returns None when nothing conflicts, else one conflicting lock.  ``ofd=True`` asks
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
-    helper = _cf_ofd_getlk if ofd else _cf_getlk
-    try:
-        answer = _take()
-    except IndexError:  # every pooled buffer is in use (in handlers or other threads)
-        answer = _ffi.new(_NEW_BUFFER)
+    helper = _cf_ofd_getlk_slot if ofd else _cf_getlk_slot
     try:
         # ``|`` raises TypeError unless all five are ints (or int-like with __index__,
         # which _retry converts): cffi alone would truncate a Decimal or a Fraction
         # through __int__.  It costs less than five type() checks.
         fd | type | whence | start | length  # type: ignore[operator]
-        found = helper(fd, type, whence, start, length, answer)
+        found = helper(fd, type, whence, start, length)
     except (TypeError, OverflowError):
-        found = _retry("getlk", helper, fd, type, start, length, whence, answer)
+        found = _retry("getlk", helper, fd, type, start, length, whence)
     if not found:
-        _give(answer)
         return None
     if found < 0:
-        _give(answer)
         raise failure(fd)
-    conflict = _new(Flock, _unpack(answer, 5))
-    _give(answer)
+    if found > _SLOTS:
+        return _getlk_into_own(fd, type, start, length, whence, ofd)
+    conflict = _new(Flock, _unpack(_ANSWERS[found], 5))
+    _free(found)
     return conflict
+
+
+def _getlk_into_own(
+    fd: FileDescriptorLike, type: int, start: int, length: int, whence: int, ofd: bool
+) -> Flock | None:
+    """:func:`getlk` asked again with a buffer of the call's own, for when every answer
+    slot was claimed."""
+    helper = _cf_ofd_getlk if ofd else _cf_getlk
+    answer = _ffi.new("int64_t[5]")
+    found = _retry("getlk", helper, fd, type, start, length, whence, answer)
+    if found < 0:
+        raise failure(fd)
+    return _new(Flock, _unpack(answer, 5)) if found else None
 
 
 def setlk(
