@@ -1,5 +1,5 @@
-"""Fixtures shared by the suite: an independent C compiler run, and a check that no test
-leaves a signal blocked."""
+"""Fixtures shared by the suite: an independent C compiler run, a pseudo-terminal, a file,
+and a check that no test leaves a signal blocked."""
 
 from __future__ import annotations
 
@@ -46,3 +46,21 @@ def signal_mask_restored() -> Iterator[None]:
     yield
     after = signal.pthread_sigmask(signal.SIG_SETMASK, before)
     assert after == before, f"the test left the signal mask {after}, not {before}"
+
+
+@pytest.fixture
+def pty() -> Iterator[tuple[int, int]]:
+    """A pseudo-terminal's (master, slave) from os.openpty, closed afterwards."""
+    master, slave = os.openpty()
+    yield master, slave
+    os.close(slave)
+    os.close(master)
+
+
+@pytest.fixture
+def regular(tmp_path: Path) -> Iterator[int]:
+    """A descriptor of a 12-byte regular file, open for reading and writing."""
+    fd = os.open(tmp_path / "data", os.O_RDWR | os.O_CREAT, 0o600)
+    os.write(fd, b"hello world\n")
+    yield fd
+    os.close(fd)

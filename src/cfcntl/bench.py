@@ -119,7 +119,11 @@ def _getlk(
         Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB),
         Contender(group, "cfcntl", call, typed, "from cfcntl import getlk"),
         Contender(
-            group, BARE, f"lib.cf_posix_getlk(fd, W, SET, {start}, 100)", f"result == {found}", _LIB
+            group,
+            BARE,
+            f"lib.cf_posix_getlk(fd, W, SET, {start}, 100, answer)",
+            f"result == {found}",
+            f"{_LIB}; from cfcntl._cfcntl import ffi; answer = ffi.new('int64_t[5]')",
         ),
         Contender(group, "ctypes", call, typed, "from cfcntl.ctypes_binding import getlk"),
         _floor(group, f"cf_floor_getlk(fd, F_GETLK, W, {start}, 100, {expect}, n)"),
