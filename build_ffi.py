@@ -242,7 +242,7 @@ int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
 int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
 #define CF_SLOTS ...
-int64_t cf_answers[...][5];
+extern int64_t cf_answers[...][5];
 int cf_posix_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
 void cf_answer_free(int found);

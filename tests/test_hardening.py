@@ -170,13 +170,18 @@ def test_a_huge_argument_is_refused_before_it_is_allocated(
 # --------------------------------------------------------------------------- import cost
 
 
-def test_import_loads_no_tool_module() -> None:
+@pytest.mark.parametrize("module", ["cfcntl", "cfcntl.compat"])
+def test_import_loads_no_tool_module(module: str) -> None:
     # import cfcntl once cost 36-57 ms, mostly importlib.metadata (for __version__) and
-    # the ctypes binding that layout imported (ctypes, the stdlib fcntl and termios).
+    # the ctypes binding that layout imported (ctypes, the stdlib fcntl and termios);
+    # compat imported ctypes and typing.  What the interpreter's own start-up loads
+    # (a .pth file may import typing) is not counted.
     probe = (
-        "import sys, cfcntl\n"
-        "print(' '.join(m for m in ('ctypes', 'fcntl', 'termios', 'importlib.metadata',"
-        " 'typing') if m in sys.modules))"
+        "import sys\n"
+        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing')\n"
+        "before = set(sys.modules)\n"
+        f"import {module}\n"
+        "print(' '.join(m for m in tools if m in sys.modules and m not in before))"
     )
     out = subprocess.run(
         [sys.executable, "-c", probe], check=True, capture_output=True, text=True

@@ -16,7 +16,6 @@ bound to theirs: a method does not bind again, so ``class C: lock = compat.flock
 
 import operator as _operator
 import sys as _sys
-import typing as _typing
 from errno import EINTR as _EINTR
 
 from . import constants as _constants
@@ -792,7 +791,8 @@ def _pypy_lockf(module: object, *given: object, **keywords: object) -> None:
     _setlk(number, code, kind, origin, offset, size)
 
 
-if _typing.TYPE_CHECKING:  # the signatures the stdlib's typeshed stub gives
+TYPE_CHECKING = False  # typing itself costs more to import than compat: see _record
+if TYPE_CHECKING:  # the signatures the stdlib's typeshed stub gives
 
     def fcntl(fd: object, cmd: int, arg: object = 0, /) -> int | bytes: ...
     def ioctl(fd: object, request: int, arg: object = 0, mutate_flag: bool = True, /) -> object: ...
@@ -810,3 +810,4 @@ else:
         _implementation.__name__ = _implementation.__qualname__ = _name  # for repr()
         globals()[_name] = _implementation.__get__(_MODULE)
     del _name, _implementation
+del TYPE_CHECKING  # not one of the stdlib module's names
