@@ -125,6 +125,23 @@ def _ofd_holders(st: os.stat_result) -> dict[_Entry, list[tuple[int, int | None]
     return found
 
 
+def _entries(where: str) -> list[_Entry]:
+    """The /proc/locks entries of the file at ``where``, from two reads that agree.
+
+    The kernel hands /proc/locks out a page per read(2) and drops its lock in between,
+    so one pass over a long list can show a lock twice, or miss one, while locks come and
+    go elsewhere; the listing is read again until two passes agree (at most five).
+    """
+    previous: list[_Entry] | None = None
+    for _ in range(5):
+        with open("/proc/locks", encoding="utf-8") as f:
+            entries = [e for e in map(_parse, f) if e is not None and e.where == where]
+        if entries == previous:
+            break
+        previous = entries
+    return entries
+
+
 def file_locks(file: str | os.PathLike[str] | FileDescriptorLike) -> list[Holder]:
     """Every lock on ``file`` (a path, an fd or a file object), held or waited for.
 
@@ -134,8 +151,7 @@ def file_locks(file: str | os.PathLike[str] | FileDescriptorLike) -> list[Holder
     """
     st = os.stat(file) if isinstance(file, (str, os.PathLike)) else os.fstat(fileno(file))
     where = _where(st)
-    with open("/proc/locks", encoding="utf-8") as f:
-        entries = [e for e in map(_parse, f) if e is not None and e.where == where]
+    entries = _entries(where)
     ofd = _ofd_holders(st) if any(e.kind == "OFD" and e.pid == -1 for e in entries) else {}
     result: list[Holder] = []
     resolved: set[_Entry] = set()
