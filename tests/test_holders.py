@@ -115,4 +115,3 @@ def test_cli_table_and_json(path: Path, hold: Hold) -> None:
     ]
     missing = cli(str(path) + ".missing")
     assert missing.returncode == 1 and "No such file" in missing.stderr
-
