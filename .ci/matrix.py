@@ -10,11 +10,15 @@ untracked-not-ignored) are copied into a fresh directory, a fresh venv gets
 
 Roots are cached under /var/cache/cfcntl-matrix (--cache), one directory per suite,
 architecture and package list; a root is built in a temporary directory and renamed when
-complete, so an interrupted build is never taken for a finished one. Runs leave the
-cached roots unchanged: each interpreter works in a host directory bound at /cfcntl.
+complete, so an interrupted build is never taken for a finished one. A run changes a
+cached root only by copying /etc/resolv.conf in: each interpreter works in a directory of
+the cache's runs/ bound at /cfcntl (tree, venv, TMPDIR, HOME), removed afterwards, and the
+host's pip settings (CA bundle, local indexes) are bound read-only under /cfcntl/host.
 
 All mounts are made in a private mount namespace (the script re-executes itself under
-unshare(1)), so none can outlive the run or show on the host, and are unmounted anyway.
+unshare(1)), so none can outlive the run or show on the host, and are unmounted anyway;
+commands run in their own process group, killed on a timeout or an interrupt, and die
+with the script even if it is killed with SIGKILL.
 
 Needs root, debootstrap, unshare and network access to the mirror and the package index.
 Exit status: 0 when every expected interpreter passed, 1 when one failed, errored or could
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import dataclasses
 import fcntl
 import hashlib
@@ -60,6 +65,7 @@ RUN_MOUNT = "/cfcntl"
 INDEX_SETTINGS = ("PIP_INDEX_URL", "PIP_EXTRA_INDEX_URL")
 # A bind mount: (source, target, read-only).
 Bind = tuple[str, Path, bool]
+PR_SET_PDEATHSIG = 1  # <linux/prctl.h>
 NAMESPACE_ENV = "CFCNTL_MATRIX_NAMESPACE"
 # Filesystems the tests need, bound from the host in this order (unmounted in reverse).
 BINDS = ("/proc", "/sys", "/dev", "/dev/pts", "/dev/shm")
@@ -141,6 +147,12 @@ def progress(message: str) -> None:
     print(f"[{time.monotonic() - START:7.1f}s] {message}", flush=True)
 
 
+def die_with_parent() -> None:
+    """In a child before exec: be killed if this script dies (PR_SET_PDEATHSIG, SIGKILL),
+    so that not even a SIGKILL of the script leaves a pytest running in a root."""
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -162,6 +174,7 @@ def run(
             stderr=subprocess.STDOUT if out else None,
             env=env,
             start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         try:
             rc = proc.wait(timeout=timeout)
@@ -657,7 +670,8 @@ def run_tests(place: Place, pytest_args: Sequence[str], logs: Path, result: Resu
     pytest = [f"{place.inside}/venv/bin/python", "-m", "pytest", "-p", "no:cacheprovider"]
     pytest += ["--continue-on-collection-errors", f"--junitxml={place.inside}/junit.xml"]
     try:
-        run(place.in_tree([*pytest, *pytest_args]), log=log, env=place.env, timeout=PYTEST_TIMEOUT)
+        env = {**place.env, "COLUMNS": "160"}  # the summary's lines, less truncated
+        run(place.in_tree([*pytest, *pytest_args]), log=log, env=env, timeout=PYTEST_TIMEOUT)
         rc_ok = True
     except SetupError:
         rc_ok = False
@@ -738,7 +752,7 @@ def matrix_entry(
     elif not set(interp.packages) <= set(root_installed(root)):
         status = "setup failed" if interp.required else "not available"
         return Result(interp.name, status, note=f"{interp.suite} lacks {interp.packages[0]}")
-    run_dir = Path(tempfile.mkdtemp(prefix=f"cfcntl-matrix-{interp.name}-"))
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{interp.name}-", dir=args.cache / "runs"))
     try:
         if root is None:
             env = {**os.environ, "TMPDIR": str(run_dir / "tmp")}
@@ -830,6 +844,10 @@ def run_interpreters(
     interpreters: Sequence[Interpreter], args: argparse.Namespace, arch: str, logs: Path
 ) -> list[Result]:
     """Each interpreter's result, building or reusing the roots on the way."""
+    runs = args.cache / "runs"  # each interpreter's run directory, removed after it
+    for stale in runs.glob("*"):  # left by a run that was killed
+        remove_tree(stale)
+    runs.mkdir(exist_ok=True)
     pip_env, host_paths, dropped = plan_pip_env(host_pip_config())
     if dropped:
         progress(f"pip settings not on this host, dropped: {' '.join(dropped)}")
@@ -911,13 +929,6 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
     return args
 
 
-def leaked_mounts(cache: Path) -> list[str]:
-    """Mounts under the cache or a run directory, as the caller's namespace sees them."""
-    return mounted_under(cache) + [
-        p for p in mounted_under(Path(tempfile.gettempdir())) if "cfcntl-matrix-" in p
-    ]
-
-
 def main(argv: Sequence[str]) -> int:
     """Parse the command line; re-execute in a private mount namespace; run the matrix."""
     args = parse_args(argv)
@@ -942,7 +953,7 @@ def main(argv: Sequence[str]) -> int:
         for signum in (signal.SIGTERM, signal.SIGHUP):
             signal.signal(signum, lambda s, _f: child.send_signal(s))
         rc = child.wait()
-        leaks = leaked_mounts(args.cache)
+        leaks = mounted_under(args.cache)
         if leaks:
             print(f"matrix.py: mounts left on the host: {leaks}", file=sys.stderr)
             return 1
