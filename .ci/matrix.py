@@ -52,13 +52,6 @@ RECIPE = 1
 DEFAULT_CACHE = Path("/var/cache/cfcntl-matrix")
 PYENV_VERSIONS = Path("/root/.pyenv/versions")
 BASE_PACKAGES = ("ca-certificates", "gcc", "libc6-dev")
-# A CPython's packages, as (prefix, suffix) around its version.
-PYTHON_PACKAGES = (
-    ("python", ""),
-    ("python", "-dev"),
-    ("python", "-venv"),
-    ("libpython", "-testsuite"),
-)
 # Inside a root, everything of a run lives under this directory, bound from the host.
 RUN_MOUNT = "/cfcntl"
 # pip's settings that name a package index.
@@ -93,7 +86,8 @@ class Interpreter:
 
 def cpython(version: str, suite: str, *, required: bool = True) -> Interpreter:
     """A Debian-packaged CPython with its headers, venv and stdlib test packages."""
-    packages = tuple(f"{p}{version}{s}" for p, s in PYTHON_PACKAGES)
+    v = version
+    packages = (f"python{v}", f"python{v}-dev", f"python{v}-venv", f"libpython{v}-testsuite")
     return Interpreter(version, suite, f"python{version}", packages, required)
 
 
@@ -155,23 +149,21 @@ def die_with_parent() -> None:
 
 def run(
     argv: Sequence[str],
+    log: Path,
     *,
-    log: Path | None = None,
     timeout: float | None = None,
     env: dict[str, str] | None = None,
 ) -> None:
-    """Run a command, its output appended to log (or shown); SetupError if it fails.
-
-    The command gets its own process group, killed whole on a timeout or an interrupt."""
-    with contextlib.ExitStack() as stack:
-        out = stack.enter_context(open(log, "a")) if log else None
-        if out:
-            out.write(f"\n$ {shlex.join(argv)}\n")
-            out.flush()
+    """Run a command, its output appended to log; SetupError (with the log's last line) if it
+    fails. The command gets its own process group, killed whole on a timeout or an
+    interrupt."""
+    with open(log, "a") as out:
+        out.write(f"\n$ {shlex.join(argv)}\n")
+        out.flush()
         proc = subprocess.Popen(
             argv,
             stdout=out,
-            stderr=subprocess.STDOUT if out else None,
+            stderr=subprocess.STDOUT,
             env=env,
             start_new_session=True,
             preexec_fn=die_with_parent,
@@ -186,7 +178,7 @@ def run(
     if rc:
         command = shlex.join(argv[2:] if argv[0] == "chroot" else argv)
         command = command if len(command) < 100 else command[:97] + "..."
-        last = [line for line in log.read_text().splitlines() if line.strip()][-1:] if log else []
+        last = [line for line in log.read_text().splitlines() if line.strip()][-1:]
         raise SetupError(f"{command} exited with {rc}" + "".join(f": {x}" for x in last))
 
 
@@ -410,7 +402,7 @@ def build_root(spec: Root, mirror: str, cache: Path, log: Path) -> Path:
                 str(partial),
                 mirror,
             ],
-            log=log,
+            log,
             timeout=1800,
         )
         (partial / "etc/apt/apt.conf.d/99cfcntl-matrix").write_text(APT_CONF)
@@ -442,15 +434,15 @@ def install_packages(spec: Root, root: Path, log: Path) -> dict[str, str]:
     """Install the packages of spec the suite has (asking apt-cache); their versions."""
     env = chroot_env()
     progress(f"{spec.suite}: apt-get update")
-    run(in_root(root, "apt-get", "update"), log=log, env=env, timeout=900)
+    run(in_root(root, "apt-get", "update"), log, env=env, timeout=900)
     policy = capture(in_root(root, "apt-cache", "policy", *spec.packages))
     available = [p for p, v in parse_apt_policy(policy).items() if v]
     missing = sorted(set(spec.packages) - set(available))
     if missing:
         progress(f"{spec.suite}: not in the suite: {' '.join(missing)}")
     progress(f"{spec.suite}: apt-get install {len(available)} packages")
-    run(in_root(root, "apt-get", "install", "-y", "-q", *available), log=log, env=env, timeout=1800)
-    run(in_root(root, "apt-get", "clean"), log=log, env=env)
+    run(in_root(root, "apt-get", "install", "-y", "-q", *available), log, env=env, timeout=1800)
+    run(in_root(root, "apt-get", "clean"), log, env=env)
     query = capture(in_root(root, "dpkg-query", "-W", "-f", "${Package} ${Version}\\n", *available))
     return dict(line.split(" ", 1) for line in query.splitlines())
 
@@ -642,18 +634,18 @@ def set_up(interp: Interpreter, place: Place, tree: Path, log: Path, result: Res
         (place.outside / sub).mkdir(exist_ok=True)
     progress(f"{interp.name}: copied {count} files; venv and pip install (log {log})")
     venv = f"{place.inside}/venv"
-    run(place.argv(interp.command, "-m", "venv", venv), log=log, env=place.env)
+    run(place.argv(interp.command, "-m", "venv", venv), log, env=place.env)
     result.version = capture(place.argv(f"{venv}/bin/python", "-c", VERSION_CODE)).strip()
     pip = [f"{venv}/bin/python", "-m", "pip"]
     wheels = []
     if interp.pure_python:
         download = [*pip, "download", "--no-deps", "--only-binary", ":all:", "--implementation"]
         download += ["py", "--abi", "none", "--platform", "any", "-d", f"{place.inside}/wheels"]
-        run(place.argv(*download, *interp.pure_python), log=log, env=place.env, timeout=PIP_TIMEOUT)
+        run(place.argv(*download, *interp.pure_python), log, env=place.env, timeout=PIP_TIMEOUT)
         wheels = [f"{place.inside}/wheels/{w.name}" for w in (place.outside / "wheels").iterdir()]
     run(
         place.in_tree([*pip, "install", *wheels, ".[test]"]),
-        log=log,
+        log,
         env=place.env,
         timeout=PIP_TIMEOUT,
     )
@@ -671,7 +663,7 @@ def run_tests(place: Place, pytest_args: Sequence[str], logs: Path, result: Resu
     pytest += ["--continue-on-collection-errors", f"--junitxml={place.inside}/junit.xml"]
     try:
         env = {**place.env, "COLUMNS": "160"}  # the summary's lines, less truncated
-        run(place.in_tree([*pytest, *pytest_args]), log=log, env=env, timeout=PYTEST_TIMEOUT)
+        run(place.in_tree([*pytest, *pytest_args]), log, env=env, timeout=PYTEST_TIMEOUT)
         rc_ok = True
     except SetupError:
         rc_ok = False
@@ -835,7 +827,11 @@ def run_matrix(args: argparse.Namespace, arch: str) -> int:
     logs = Path(tempfile.mkdtemp(prefix="cfcntl-matrix-logs-"))
     progress(f"tree {args.tree}; cache {args.cache}; logs {logs}")
     with open(args.cache / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one run at a time per cache
+        try:  # one run at a time per cache
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            progress(f"waiting for another run using {args.cache}")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         results = run_interpreters(interpreters, args, arch, logs)
     return 0 if report(results, logs) else 1
 
