@@ -692,13 +692,12 @@ def host_python312() -> Path | None:
 
 def root_place(
     root: Path,
-    interp: Interpreter,
     run_dir: Path,
     pip_env: dict[str, str],
     host_paths: Sequence[str],
     cache: Path,
 ) -> tuple[Place, list[Bind]]:
-    """How to run interp in root: the Place and the binds it needs (run dir, pip's paths)."""
+    """How to run in root: the Place and the binds it needs (system, run dir, pip's paths)."""
     pip_cache = cache / "pip-cache"
     pip_cache.mkdir(exist_ok=True)
     (run_dir / "pip-cache").mkdir()
@@ -741,9 +740,9 @@ def matrix_entry(
         interp = dataclasses.replace(interp, command=str(python))
     elif root is None:
         return Result(interp.name, "setup failed", note=f"no {interp.suite} root")
-    elif not set(interp.packages) <= set(root_installed(root)):
+    elif missing := sorted(set(interp.packages) - set(root_installed(root))):
         status = "setup failed" if interp.required else "not available"
-        return Result(interp.name, status, note=f"{interp.suite} lacks {interp.packages[0]}")
+        return Result(interp.name, status, note=f"{interp.suite} lacks {' '.join(missing)}")
     run_dir = Path(tempfile.mkdtemp(prefix=f"{interp.name}-", dir=args.cache / "runs"))
     try:
         if root is None:
@@ -751,7 +750,7 @@ def matrix_entry(
             place, binds = Place(None, run_dir, str(run_dir), env), list[Bind]()
         else:
             copy_resolv_conf(root)
-            place, binds = root_place(root, interp, run_dir, *pip_plan, args.cache)
+            place, binds = root_place(root, run_dir, *pip_plan, args.cache)
         with mounts(binds):
             try:
                 return run_interpreter(interp, place, args, logs)

@@ -196,3 +196,33 @@ def test_only_selects_in_matrix_order(matrix: ModuleType) -> None:
     assert names == ["3.14", "pypy-8.0"]
     with pytest.raises(SystemExit, match=r"unknown interpreter 3\.9"):
         matrix.select("3.9,3.14")
+
+
+def test_no_pyenv_312_is_reported_not_failed(
+    matrix: ModuleType,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    monkeypatch.setattr(matrix, "PYENV_VERSIONS", tmp_path)  # no 3.12.* in it
+    host_312 = matrix.select("3.12")[0]
+    result = matrix.matrix_entry(host_312, None, None, ({}, []), tmp_path)
+    assert (result.status, result.passed) == ("not available", 0)
+    assert matrix.report([result], tmp_path) is True
+    assert "not available" in capsys.readouterr().out
+
+
+def test_report_fails_on_any_failure_and_lists_the_ids(
+    matrix: ModuleType, capsys: pytest.CaptureFixture[str]
+) -> None:
+    passed = matrix.Result("3.13", "passed", "CPython 3.13.5", passed=561, skipped=5)
+    failed = matrix.Result("3.14", "failed", "CPython 3.14.10", passed=9, failed=1)
+    failed.failing = ["tests/test_compat.py::test_ioctl_parity"]
+    assert matrix.report([passed], Path("/logs")) is True
+    capsys.readouterr()
+    assert matrix.report([passed, failed], Path("/logs")) is False
+    out = capsys.readouterr().out
+    assert "CPython 3.14.10: 1 failing\n  tests/test_compat.py::test_ioctl_parity" in out
+    assert "logs: /logs" in out
+    unset = matrix.Result("3.15", "setup failed", note="sid lacks python3.15")
+    assert matrix.report([passed, unset], Path("/logs")) is False
