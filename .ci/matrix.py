@@ -20,6 +20,11 @@ unshare(1)), so none can outlive the run or show on the host, and are unmounted 
 commands run in their own process group, killed on a timeout or an interrupt, and die
 with the script even if it is killed with SIGKILL.
 
+Each interpreter's pip and pytest output and its junit report go to a new directory
+/tmp/cfcntl-matrix-logs-*, named at the start and at the end; the summary gives one line
+per interpreter and the ids of the failing tests. Without --keep-going the run stops after
+the first interpreter that fails (the rest are "not run").
+
 Needs root, debootstrap, unshare and network access to the mirror and the package index.
 Exit status: 0 when every expected interpreter passed, 1 when one failed, errored or could
 not be set up (an optional one that does not exist, 3.12 or 3.15, is only reported).
