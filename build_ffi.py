@@ -8,14 +8,16 @@ define, so a name the headers lack leaves the build working and the name absent.
 
 Python never calls the variadic ``fcntl()``: the small fixed-signature helpers in
 ``HELPERS`` take scalars, build the struct on the C stack and return a status.  Getters
-leave their struct in a per-thread slot that Python reads only when there is something
-to report, so the hot path allocates nothing.
+write their answer into a buffer the Python caller owns (no slot shared between calls,
+which a signal handler's call could overwrite); the record-lock queries take theirs from
+a pool, so the hot path allocates nothing.
 """
 
 from __future__ import annotations
 
 import ast
 import os
+import re
 import shlex
 import subprocess
 import sysconfig
@@ -27,6 +29,7 @@ from cffi import FFI  # type: ignore[import-untyped]
 
 HERE = Path(__file__).resolve().parent
 CONSTANTS_FILE = HERE / "src" / "cfcntl" / "constants.py"
+REQUESTS_FILE = HERE / "src" / "cfcntl" / "_requests.py"
 
 PREAMBLE = """\
 #define _GNU_SOURCE
@@ -41,22 +44,18 @@ PREAMBLE = """\
 #include <linux/fs.h>
 #include <asm/ioctl.h>
 #include <linux/sockios.h>
+/* The types the kernel reads and writes for legacy requests (src/cfcntl/_requests.py). */
+#include <sys/time.h>
+#include <asm/termbits.h>
+#include <linux/serial.h>
+#include <net/if.h>
+#include <net/if_arp.h>
 """
 
 HELPERS = """\
 /* glibc declares f_owner_ex.type as an enum, musl and the kernel as int: let the
    compiler say which integer type it is. */
 typedef __typeof__(((struct f_owner_ex *)0)->type) cf_owner_type;
-
-/* What a getter leaves for Python to read, one slot per thread. */
-struct cf_result {
-    struct flock lock;
-    struct f_owner_ex owner;
-    uint64_t u64;
-};
-static _Thread_local struct cf_result cf_slot;
-
-static struct cf_result *cf_result(void) { return &cf_slot; }
 
 /* CLOCK_MONOTONIC in nanoseconds: the lock manager's deadlines, the C floor's timing. */
 static int64_t cf_now(void)
@@ -122,36 +121,77 @@ static int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len
 static int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len)
 { return cf_setlk(fd, CF_OFD_SETLKW, type, whence, start, len); }
 
-/* The queries: 0 when nothing conflicts, 1 when the conflicting lock is in
-   cf_slot.lock, -1 on error. */
-static int cf_query(int fd, int cmd, short type, short whence, off_t start, off_t len)
+/* The queries: 0 when nothing conflicts, 1 when the conflicting lock is in `found` as
+   five int64_t (type, whence, start, len, pid), -1 on error.  `found` is the caller's
+   (Python's, one buffer per call in progress), so that nothing another call does,
+   in a signal handler or another thread, can change the answer before Python reads it;
+   five int64_t make one ffi.unpack instead of five attribute reads. */
+static int cf_query(int fd, int cmd, short type, short whence, off_t start, off_t len,
+                    int64_t *found)
 {
-    if (cf_flock(fd, cmd, &cf_slot.lock, type, whence, start, len) < 0)
+    struct flock fl;
+    if (cf_flock(fd, cmd, &fl, type, whence, start, len) < 0)
         return -1;
-    return cf_slot.lock.l_type != F_UNLCK;
+    if (fl.l_type == F_UNLCK)
+        return 0;
+    found[0] = fl.l_type;
+    found[1] = fl.l_whence;
+    found[2] = fl.l_start;
+    found[3] = fl.l_len;
+    found[4] = fl.l_pid;
+    return 1;
 }
 
-/* The conflicting lock the last query on this thread found, as five int64_t (type,
-   whence, start, len, pid): Python reads them with one ffi.unpack instead of five
-   attribute reads. */
-static _Thread_local int64_t cf_conflict_fields[5];
+static int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len,
+                          int64_t *found)
+{ return cf_query(fd, F_GETLK, type, whence, start, len, found); }
 
-static int64_t *cf_conflict(void)
+static int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len,
+                        int64_t *found)
+{ return cf_query(fd, CF_OFD_GETLK, type, whence, start, len, found); }
+
+/* The queries' fast form, with no buffer to pass: 0 when nothing conflicts, -1 on error,
+   k + 1 when the conflicting lock is in cf_answers[k], a slot claimed (atomically, so a
+   signal handler's or another thread's query claims another) for the caller until it
+   calls cf_answer_free(k + 1); CF_SLOTS + 1 when a lock conflicts but every slot is claimed
+   (answers not yet read, or lost to an exception): ask again with a buffer. */
+#define CF_SLOTS 64
+static int64_t cf_answers[CF_SLOTS][5];
+static int cf_answer_busy[CF_SLOTS];
+
+static int cf_query_slot(int fd, int cmd, short type, short whence, off_t start, off_t len)
 {
-    const struct flock *fl = &cf_slot.lock;
-    cf_conflict_fields[0] = fl->l_type;
-    cf_conflict_fields[1] = fl->l_whence;
-    cf_conflict_fields[2] = fl->l_start;
-    cf_conflict_fields[3] = fl->l_len;
-    cf_conflict_fields[4] = fl->l_pid;
-    return cf_conflict_fields;
+    struct flock fl;
+    if (cf_flock(fd, cmd, &fl, type, whence, start, len) < 0)
+        return -1;
+    if (fl.l_type == F_UNLCK)
+        return 0;
+    for (int k = 0; k < CF_SLOTS; k++) {
+        int free_slot = 0;
+        if (__atomic_compare_exchange_n(&cf_answer_busy[k], &free_slot, 1, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+            int64_t *found = cf_answers[k];
+            found[0] = fl.l_type;
+            found[1] = fl.l_whence;
+            found[2] = fl.l_start;
+            found[3] = fl.l_len;
+            found[4] = fl.l_pid;
+            return k + 1;
+        }
+    }
+    return CF_SLOTS + 1;
 }
 
-static int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_query(fd, F_GETLK, type, whence, start, len); }
+static void cf_answer_free(int found)
+{
+    __atomic_store_n(&cf_answer_busy[found - 1], 0, __ATOMIC_RELEASE);
+}
 
-static int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len)
-{ return cf_query(fd, CF_OFD_GETLK, type, whence, start, len); }
+static int cf_posix_getlk_slot(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query_slot(fd, F_GETLK, type, whence, start, len); }
+
+static int cf_ofd_getlk_slot(int fd, short type, short whence, off_t start, off_t len)
+{ return cf_query_slot(fd, CF_OFD_GETLK, type, whence, start, len); }
 
 /* F_GETFL with the descriptor as the only argument: cffi passes a single argument
    without building an argument tuple. */
@@ -164,8 +204,9 @@ static int cf_getfl(int fd)
     return fcntl(fd, F_GETFL);
 }
 
-/* F_GETOWN_EX into cf_slot.owner; F_SETOWN_EX from scalars. */
-static int cf_get_owner(int fd, int cmd) { return fcntl(fd, cmd, &cf_slot.owner); }
+/* F_GETOWN_EX into the caller's struct; F_SETOWN_EX from scalars. */
+static int cf_get_owner(int fd, int cmd, struct f_owner_ex *owner)
+{ return fcntl(fd, cmd, owner); }
 
 static int cf_set_owner(int fd, int cmd, cf_owner_type type, pid_t pid)
 {
@@ -177,7 +218,7 @@ static int cf_set_owner(int fd, int cmd, cf_owner_type type, pid_t pid)
 }
 
 /* Commands that read or write a uint64_t through the pointer (the rw hints). */
-static int cf_get_u64(int fd, int cmd) { return fcntl(fd, cmd, &cf_slot.u64); }
+static int cf_get_u64(int fd, int cmd, uint64_t *value) { return fcntl(fd, cmd, value); }
 
 static int cf_set_u64(int fd, int cmd, uint64_t value) { return fcntl(fd, cmd, &value); }
 """
@@ -189,9 +230,6 @@ typedef int... cf_owner_type;
 
 struct flock { short l_type; short l_whence; off_t l_start; off_t l_len; pid_t l_pid; ...; };
 struct f_owner_ex { cf_owner_type type; pid_t pid; ...; };
-struct cf_result { struct flock lock; struct f_owner_ex owner; uint64_t u64; ...; };
-
-struct cf_result *cf_result(void);
 int cf_fcntl(int fd, int cmd, int arg);
 int cf_fcntl_unsigned(int fd, int cmd, unsigned int arg);
 /* The record-lock setter with the command as an argument, for callers that choose it
@@ -201,100 +239,155 @@ int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len);
-int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len);
-int64_t *cf_conflict(void);
-int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len);
+int cf_posix_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
+int cf_ofd_getlk(int fd, short type, short whence, off_t start, off_t len, int64_t *found);
+#define CF_SLOTS ...
+extern int64_t cf_answers[...][5];
+int cf_posix_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
+int cf_ofd_getlk_slot(int fd, short type, short whence, off_t start, off_t len);
+void cf_answer_free(int found);
 int cf_getfl(int fd);
-int cf_get_owner(int fd, int cmd);
+int cf_get_owner(int fd, int cmd, struct f_owner_ex *owner);
 int cf_set_owner(int fd, int cmd, cf_owner_type type, pid_t pid);
-int cf_get_u64(int fd, int cmd);
+int cf_get_u64(int fd, int cmd, uint64_t *value);
 int cf_set_u64(int fd, int cmd, uint64_t value);
 """
 
 COMPAT_HELPERS = """\
-/* cfcntl.compat: the calls CPython's fcntl module makes, one fixed signature each. */
+/* cfcntl.compat: the calls CPython's fcntl module makes, one fixed signature each.
+
+   Each returns the call's result, or on failure CF_COMPAT_FAILED - errno: the errno
+   travels with the result, because a signal handler that Python runs before it reads
+   cffi's saved errno could make a failing call of its own (and F_GETOWN's negated
+   process group is a result, so -errno alone would not do). */
 
 #define CF_COMPAT_BUFSZ 1024
+#define CF_COMPAT_GUARDSZ 8
+#define CF_COMPAT_FAILED (-(1LL << 32))
+/* What a copying call returns when the kernel wrote past the argument. */
+#define CF_COMPAT_OVERRUN (-(1LL << 33))
+static long long cf_compat_result(int ret) { return ret == -1 ? CF_COMPAT_FAILED - errno : ret; }
 /* NUL then random bytes after the copied argument, as CPython 3.14 puts them. */
-static const char cf_compat_guard[8] = {0x00, (char)0xfa, 0x69, (char)0xc4,
-                                        0x67, (char)0xa3, 0x6c, 0x58};
-static _Thread_local int cf_compat_overran_flag;
+static const char cf_compat_guard[CF_COMPAT_GUARDSZ] = {0x00, (char)0xfa, 0x69, (char)0xc4,
+                                                        0x67, (char)0xa3, 0x6c, 0x58};
 
-/* Whether the kernel wrote past the argument in this thread's last *_copy call. */
-static int cf_compat_overran(void) { return cf_compat_overran_flag; }
+/* cf_compat_call's flags: copy the answer back into data; check the guard. */
+#define CF_COMPAT_COPY_BACK 1
+#define CF_COMPAT_CHECK 2
 
-static int cf_compat_flock(int fd, int operation) { return flock(fd, operation); }
+static long long cf_compat_flock(int fd, int operation)
+{
+    return cf_compat_result(flock(fd, operation));
+}
 
 /* fcntl() with the argument left out: the stdlib passes an int 0. */
-static int cf_compat_fcntl0(int fd, int cmd) { return fcntl(fd, cmd, 0); }
+static long long cf_compat_fcntl0(int fd, int cmd) { return cf_compat_result(fcntl(fd, cmd, 0)); }
 
-static int cf_compat_fcntl_ptr(int fd, int cmd, char *arg) { return fcntl(fd, cmd, arg); }
-
-static int cf_compat_ioctl_int(int fd, unsigned long request, int arg)
+static long long cf_compat_fcntl_int(int fd, int cmd, int arg)
 {
-    return ioctl(fd, request, arg);
+    return cf_compat_result(fcntl(fd, cmd, arg));
 }
 
-static int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg)
+static long long cf_compat_ioctl_int(int fd, unsigned long request, int arg)
 {
-    return ioctl(fd, request, arg);
+    return cf_compat_result(ioctl(fd, request, arg));
 }
 
-/* The stdlib's copy: len (<= CF_COMPAT_BUFSZ) bytes of data onto the stack, then the
-   guard; the call gets the copy, which goes back into data whatever the result. */
-static int cf_compat_copy(int fd, int use_ioctl, int cmd, unsigned long request,
-                          char *data, size_t len)
+static long long cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg)
 {
-    char buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
+    return cf_compat_result(ioctl(fd, request, arg));
+}
+
+/* lockf's record lock (cf_setlk builds the struct flock on the stack). */
+static long long cf_compat_setlk(int fd, int cmd, short type, short whence, off_t start,
+                                 off_t len)
+{
+    return cf_compat_result(cf_setlk(fd, cmd, type, whence, start, len));
+}
+
+/* The stdlib's copy: len bytes of data into buf (the caller's, len + CF_COMPAT_GUARDSZ
+   bytes: nothing here is shared between calls, so a signal handler that calls compat
+   meanwhile uses another buf), then the guard; fcntl (or ioctl when use_ioctl) gets
+   buf.  With CF_COMPAT_COPY_BACK the answer goes back into data whatever the result;
+   with CF_COMPAT_CHECK a success is CF_COMPAT_OVERRUN if the kernel wrote past the
+   argument. */
+static long long cf_compat_call(int fd, int use_ioctl, int cmd, unsigned long request,
+                                char *data, size_t len, char *buf, int flags)
+{
     int ret;
     memcpy(buf, data, len);
     memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
     ret = use_ioctl ? ioctl(fd, request, buf) : fcntl(fd, cmd, buf);
-    memcpy(data, buf, len);
-    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
+    if (ret == -1)
+        ret = -errno;
+    if (flags & CF_COMPAT_COPY_BACK)
+        memcpy(data, buf, len);
+    if (ret < 0)
+        return CF_COMPAT_FAILED + ret;
+    if ((flags & CF_COMPAT_CHECK)
+        && memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0)
+        return CF_COMPAT_OVERRUN;
     return ret;
 }
 
-static int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len)
+static long long cf_compat_fcntl_in(int fd, int cmd, char *data, size_t len, char *buf,
+                                    int flags)
 {
-    return cf_compat_copy(fd, 0, cmd, 0, data, len);
+    return cf_compat_call(fd, 0, cmd, 0, data, len, buf, flags);
 }
 
-/* fcntl on a copy of read-only data (bytes, passed without a copy of Python's own): the
-   copy afterwards stays in this thread's cf_compat_out(), so no buffer is allocated. */
-static _Thread_local char cf_compat_out_buf[CF_COMPAT_BUFSZ + sizeof cf_compat_guard];
-
-static char *cf_compat_out(void) { return cf_compat_out_buf; }
-
-static int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len)
+static long long cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t len,
+                                    char *buf, int flags)
 {
-    char *buf = cf_compat_out_buf;
-    int ret;
-    memcpy(buf, data, len);
-    memcpy(buf + len, cf_compat_guard, sizeof cf_compat_guard);
-    ret = fcntl(fd, cmd, buf);
-    cf_compat_overran_flag = memcmp(buf + len, cf_compat_guard, sizeof cf_compat_guard) != 0;
-    return ret;
+    return cf_compat_call(fd, 1, 0, request, data, len, buf, flags);
 }
 
-static int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len)
+/* ioctl on a writable buffer of len <= CF_COMPAT_BUFSZ bytes, as the stdlib does it:
+   through a copy on the C stack that goes back into data before the return (so no
+   answer waits anywhere for Python to read it). */
+static long long cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len,
+                                        int flags)
 {
-    return cf_compat_copy(fd, 1, 0, request, data, len);
+    char buf[CF_COMPAT_BUFSZ + CF_COMPAT_GUARDSZ];
+    return cf_compat_call(fd, 1, 0, request, data, len, buf, flags | CF_COMPAT_COPY_BACK);
 }
+
+/* Whether the type at address (id() of a type, on CPython) has a bf_releasebuffer slot,
+   which makes PyArg_Parse's "s#" refuse its objects; -1 on PyPy, which has no such
+   rule.  PyType_GetSlot is in the stable ABI (static types too since 3.10), but the
+   bare Py_LIMITED_API cffi compiles with hides its prototype, so it is declared here;
+   Py_bf_releasebuffer is slot 2 in every version's typeslots.h.  It only reads the
+   type, so it needs no GIL. */
+#ifndef PYPY_VERSION
+PyAPI_FUNC(void *) PyType_GetSlot(PyTypeObject *, int);
+static int cf_compat_releases(uintptr_t type)
+{
+    return PyType_GetSlot((PyTypeObject *)type, 2) != NULL;
+}
+#else
+static int cf_compat_releases(uintptr_t type) { (void)type; return -1; }
+#endif
 """
 
 COMPAT_CDEF = """\
 #define CF_COMPAT_BUFSZ ...
-int cf_compat_overran(void);
-int cf_compat_flock(int fd, int operation);
-int cf_compat_fcntl0(int fd, int cmd);
-int cf_compat_fcntl_ptr(int fd, int cmd, char *arg);
-int cf_compat_fcntl_copy(int fd, int cmd, char *data, size_t len);
-char *cf_compat_out(void);
-int cf_compat_fcntl_in(int fd, int cmd, const char *data, size_t len);
-int cf_compat_ioctl_int(int fd, unsigned long request, int arg);
-int cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
-int cf_compat_ioctl_copy(int fd, unsigned long request, char *data, size_t len);
+#define CF_COMPAT_GUARDSZ ...
+#define CF_COMPAT_FAILED ...
+#define CF_COMPAT_OVERRUN ...
+#define CF_COMPAT_COPY_BACK ...
+#define CF_COMPAT_CHECK ...
+long long cf_compat_flock(int fd, int operation);
+long long cf_compat_fcntl0(int fd, int cmd);
+long long cf_compat_fcntl_int(int fd, int cmd, int arg);
+long long cf_compat_ioctl_int(int fd, unsigned long request, int arg);
+long long cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
+long long cf_compat_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
+long long cf_compat_fcntl_in(int fd, int cmd, char *data, size_t len, char *buf, int flags);
+long long cf_compat_ioctl_in(int fd, unsigned long request, char *data, size_t len, char *buf,
+                             int flags);
+long long cf_compat_ioctl_mutate(int fd, unsigned long request, char *data, size_t len,
+                                 int flags);
+int cf_compat_releases(uintptr_t type);
 """
 
 
@@ -320,6 +413,14 @@ static void cf_lock_wake(int sig, siginfo_t *info, void *context)
 static pthread_mutex_t cf_lock_mutex = PTHREAD_MUTEX_INITIALIZER;
 static int cf_lock_signo;
 
+/* fork() while another thread holds cf_lock_mutex would leave the child a mutex that no
+   thread of it will unlock, and its first timed wait would hang: fork takes the mutex
+   first (prepare) and both sides let it go. */
+static void cf_lock_take(void) { pthread_mutex_lock(&cf_lock_mutex); }
+static void cf_lock_give(void) { pthread_mutex_unlock(&cf_lock_mutex); }
+static void cf_lock_at_fork(void) { pthread_atfork(cf_lock_take, cf_lock_give, cf_lock_give); }
+static pthread_once_t cf_lock_once = PTHREAD_ONCE_INIT;
+
 static int cf_lock_is_ours(int sig)
 {
     struct sigaction cur;
@@ -332,6 +433,7 @@ static int cf_lock_is_ours(int sig)
 static int cf_lock_signal(void)
 {
     int sig;
+    pthread_once(&cf_lock_once, cf_lock_at_fork);
     pthread_mutex_lock(&cf_lock_mutex);
     sig = cf_lock_signo;
     if (sig == 0 || !cf_lock_is_ours(sig)) {
@@ -483,8 +585,14 @@ IOCTL_HELPERS = (
     """\
 #define CF_IOCTL_FAILED INT64_MIN
 
-/* The generic calls: the argument by pointer, or none (a zero unsigned long). */
+/* The generic calls: the argument by pointer, by value (the kernel's unsigned long), or
+   none (a zero). */
 static int cf_ioctl_ptr(int fd, unsigned int request, void *arg) { return ioctl(fd, request, arg); }
+
+static int cf_ioctl_value(int fd, unsigned int request, unsigned long value)
+{
+    return ioctl(fd, request, value);
+}
 
 static int cf_ioctl_none(int fd, unsigned int request)
 {
@@ -582,6 +690,7 @@ struct file_clone_range { int64_t src_fd; uint64_t src_offset; uint64_t src_leng
                           uint64_t dest_offset; ...; };
 
 int cf_ioctl_ptr(int fd, unsigned int request, void *arg);
+int cf_ioctl_value(int fd, unsigned int request, unsigned long value);
 int cf_ioctl_none(int fd, unsigned int request);
 uint64_t cf_get_winsize(int fd);
 int cf_set_winsize(int fd, unsigned short row, unsigned short col,
@@ -718,14 +827,157 @@ def defined_constants(names: Sequence[str], preamble: str = PREAMBLE) -> list[st
     return search(names)
 
 
-def make_ffibuilder(constants: Sequence[str]) -> FFI:
+# --------------------------------------------------------------------------- ioctl requests
+
+#: Headers whose every object-like macro is a request number, or is classified in
+#: _requests.py as not one (a flag, a base); beyond them, a request is a macro made with
+#: ``_IO*`` or from another request.
+REQUEST_HEADERS = (
+    "asm-generic/ioctls.h",
+    "asm/ioctls.h",
+    "bits/ioctls.h",
+    "asm-generic/sockios.h",
+    "asm/sockios.h",
+    "linux/sockios.h",
+)
+_ENCODERS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC"})
+
+
+def _preprocess(source: str, *flags: str) -> str:
+    with tempfile.TemporaryDirectory(prefix="cfcntl-probe-") as tmp:
+        path = Path(tmp, "probe.c")
+        path.write_text(source, encoding="utf-8")
+        return subprocess.run(
+            [*compiler_command(), *flags, str(path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+
+def request_macros(preamble: str = PREAMBLE) -> list[str]:
+    """Every ioctl request macro ``preamble``'s headers define that the compiler takes as an
+    integer constant, sorted: found with ``cc -E -dD``, which gives each macro's header."""
+    where = ""
+    macros: dict[str, tuple[str, str]] = {}
+    for line in _preprocess(preamble, "-E", "-dD").splitlines():
+        marker = re.match(r'# \d+ "([^"]*)"', line)
+        if marker:
+            where = marker.group(1)
+            continue
+        define = re.match(r"#define ([A-Za-z_]\w*)(\(?)\s*(.*)", line)
+        if define and not define.group(2):  # object-like macros only
+            macros[define.group(1)] = (where, define.group(3))
+    found = {name for name, (header, _) in macros.items() if header.endswith(REQUEST_HEADERS)}
+    grown = True
+    while grown:  # a macro made with _IO*, or from a request (SIOCINQ is FIONREAD)
+        grown = False
+        for name, (_, body) in macros.items():
+            words = set(re.findall(r"[A-Za-z_]\w*", body))
+            if name not in found and (words & _ENCODERS or words & found):
+                found.add(name)
+                grown = True
+    return defined_constants(sorted(found), preamble)
+
+
+def _failing(lines: Sequence[str], preamble: str, what: str) -> list[int]:
+    """Which of ``lines`` (0-based) the compiler rejects after ``preamble``: one compile,
+    each line numbered by ``#line`` so that its errors name it."""
+    ok, err = _compiles(preamble + '#line 1 "cf-probe"\n' + "".join(f"{line}\n" for line in lines))
+    failed = {int(n) - 1 for n in re.findall(r"^cf-probe:(\d+):\d+: error", err, re.M)}
+    if not ok and not failed:
+        raise RuntimeError(f"cannot tell {what}:\n{err}")
+    return sorted(failed)
+
+
+def sizeless(names: Sequence[str], preamble: str = PREAMBLE) -> list[str]:
+    """The ``names`` whose value has no size bits (``_IOC_SIZE`` is 0): each makes an
+    array of negative size."""
+    lines = [f"char cf_sized_{i}[_IOC_SIZE({n}) ? 1 : -1];" for i, n in enumerate(names)]
+    return [names[i] for i in _failing(lines, preamble, "which ioctl requests are sizeless")]
+
+
+def defined_structs(names: Sequence[str], preamble: str = PREAMBLE) -> list[str]:
+    """The struct types in ``names`` that the headers define (glibc 2.41 dropped
+    ``struct termio``, for one): a request whose type is missing stays classified, and
+    the generic calls refuse it for want of the type."""
+    lines = [f"int cf_struct_{i} = sizeof({n});" for i, n in enumerate(names)]
+    missing = set(_failing(lines, preamble, "which structs the headers define"))
+    return [name for i, name in enumerate(names) if i not in missing]
+
+
+def request_table(path: Path = REQUESTS_FILE) -> dict[str, tuple[str, str | None, str]]:
+    """``SIZELESS`` from ``src/cfcntl/_requests.py``, read without importing the package."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    for node in tree.body:
+        if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "SIZELESS":
+            assert node.value is not None
+            table: dict[str, tuple[str, str | None, str]] = ast.literal_eval(node.value)
+            return table
+    raise RuntimeError(f"{path} has no SIZELESS table")
+
+
+def unclassified(requests: Sequence[str], preamble: str = PREAMBLE) -> list[str]:
+    """The sizeless ``requests`` that ``_requests.SIZELESS`` does not classify."""
+    table = request_table()
+    return [name for name in sizeless(requests, preamble) if name not in table]
+
+
+def request_sources(requests: Sequence[str]) -> tuple[str, str]:
+    """C and cdef for the request table (every request's name, and its value from the
+    compiler: the names as one space-separated string and the values as one array, so
+    that Python reads them in two calls) and for the structs the kernel reads or writes
+    for sizeless requests."""
+    table = request_table()
+    names = " ".join(requests)
+    values = "".join(f"    {name},\n" for name in requests)
+    source = (
+        f"#define CF_NREQUESTS {len(requests)}\n"
+        f'static const char *cf_request_names(void) {{ return "{names}"; }}\n'
+        f"static const unsigned long cf_request_value_table[] = {{\n{values}}};\n"
+        "static const unsigned long *cf_request_values(void) { return cf_request_value_table; }\n"
+    )
+    declared = {"struct winsize", "struct file_clone_range"}
+    structs = defined_structs(
+        sorted(
+            {ctype for _, ctype, _ in table.values() if ctype and ctype.startswith("struct ")}
+            - declared
+        )
+    )
+    cdef = (
+        "#define CF_NREQUESTS ...\n"
+        "const char *cf_request_names(void);\n"
+        "const unsigned long *cf_request_values(void);\n"
+        + "".join(f"{ctype} {{ ...; }};\n" for ctype in structs)
+    )
+    return source, cdef
+
+
+def make_ffibuilder(constants: Sequence[str], requests: Sequence[str] = ()) -> FFI:
     """One FFI: the structs, the helpers, and ``#define NAME ...`` for each constant."""
     ffi = FFI()
-    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF + COMPAT_CDEF + FLOOR_CDEF
-    source = HELPERS + LOCK_HELPERS + IOCTL_HELPERS + COMPAT_HELPERS + FLOOR_HELPERS
+    request_source, request_cdef = request_sources(requests)
+    cdef = CDEF + LOCK_CDEF + IOCTL_CDEF + request_cdef + COMPAT_CDEF + FLOOR_CDEF
+    source = (
+        HELPERS + LOCK_HELPERS + IOCTL_HELPERS + request_source + COMPAT_HELPERS + FLOOR_HELPERS
+    )
     ffi.cdef(cdef + "".join(f"#define {name} ...\n" for name in constants))
     ffi.set_source("cfcntl._cfcntl", PREAMBLE + source)
     return ffi
 
 
-ffibuilder = make_ffibuilder(defined_constants(constant_names()))
+def checked_requests() -> list[str]:
+    """:func:`request_macros`, after making sure ``_requests.SIZELESS`` classifies every
+    sizeless one: the build stops here rather than let one through unchecked."""
+    requests = request_macros()
+    missing = unclassified(requests)
+    if missing:
+        raise RuntimeError(
+            "these sizeless ioctl requests in the build's headers are not classified in "
+            f"{REQUESTS_FILE.relative_to(HERE)}: {', '.join(missing)}; give each the type "
+            "the kernel reads or writes (its source says), or another kind listed there"
+        )
+    return requests
+
+
+ffibuilder = make_ffibuilder(defined_constants(constant_names()), checked_requests())

@@ -7,6 +7,7 @@ import fcntl
 import importlib.util
 import json
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -42,6 +43,7 @@ def test_quick_bench_table_and_json(tmp_path: Path) -> None:
         if impl == "floor":
             assert row["over_floor"] == 1.0
     assert {t["group"] for t in data["targets"]} <= set(bench.GROUPS)
+    assert bench.Results.from_json(data).to_json() == data  # what --beside reads
     for t in data["targets"]:
         assert f"target {t['group']} {t['impl']} " in proc.stdout
         assert ("met" if t["met"] else "MISSED") in proc.stdout
@@ -50,7 +52,7 @@ def test_quick_bench_table_and_json(tmp_path: Path) -> None:
 def test_help_names_every_option() -> None:
     proc = run("bench", "--help")
     assert proc.returncode == 0
-    for option in ("--quick", "--json", "--plot", "matplotlib", "floor", "interleaved"):
+    for option in ("--quick", "--json", "--beside", "--plot", "matplotlib", "floor", "interleaved"):
         assert option in proc.stdout
 
 
@@ -150,3 +152,58 @@ def test_ratios_and_verdicts() -> None:
     assert results.verdict(bench.Target("getfl", "cfcntl", "slower", 1.3)) == (1.35, False)
     assert results.verdict(bench.Target("fionread", "cfcntl", "faster", 1.2)) is None
     assert "MISSED" in bench.table(results) and "met" in bench.table(results)
+
+
+def test_the_machine_names_the_interpreter() -> None:
+    python = bench.machine()["python"]
+    assert python.startswith(platform.python_version())
+    assert ("PyPy" in python) == (platform.python_implementation() == "PyPy")
+
+
+def _run_of(python: str, *medians: tuple[str, str, float]) -> bench.Results:
+    rows = [bench.Row(group, impl, [ns]) for group, impl, ns in medians]
+    return bench.Results(rows, 1, {**bench.machine(), "python": python})
+
+
+def test_beside_lines_two_runs_up() -> None:
+    """Each run's ns, ratios and verdicts in its own columns; a row one run lacks is blank."""
+    ours = _run_of(
+        "3.11.7", ("getfl", "stdlib", 200.0), ("getfl", "cfcntl", 100.0), ("getfl", "floor", 50.0)
+    )
+    theirs = _run_of("3.11.17 (PyPy 8.0.1)", ("getfl", "stdlib", 300.0), ("getfl", "cfcntl", 600.0))
+    lines = bench.beside([ours, theirs]).splitlines()
+    assert [label.strip() for label in lines[0].split("Python ")] == [
+        "",
+        "3.11.7",
+        "3.11.17 (PyPy 8.0.1)",
+    ]
+    assert lines[2].split() == ["getfl", "stdlib", "200", "1.00x", "4.00x", "300", "1.00x"]
+    assert lines[3].split() == ["cfcntl", "100", "2.00x", "2.00x", "600", "0.50x"]
+    assert lines[4].split() == ["floor", "50", "4.00x", "1.00x"]
+    assert (
+        "target getfl cfcntl no more than 1.3x slower than the stdlib: 0.50x met | 2.00x MISSED"
+        in lines
+    )
+
+
+def test_bench_beside_a_saved_run(tmp_path: Path) -> None:
+    saved = tmp_path / "other.json"
+    saved.write_text(
+        json.dumps(_run_of("0.0.0 (Other 1.2.3)", ("getfl", "stdlib", 12345.0)).to_json())
+    )
+    proc = run("bench", "--quick", "--beside", str(saved))
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    header = [i for i, line in enumerate(lines) if line.startswith("operation ")][1]
+    assert "Python 0.0.0 (Other 1.2.3)" in lines[header - 1]
+    assert "12345" in next(line for line in lines[header:] if line.startswith("getfl "))
+
+
+def test_bench_beside_needs_a_saved_run(tmp_path: Path) -> None:
+    """Checked before anything runs: exit 2."""
+    bad = tmp_path / "bad.json"
+    bad.write_text("{}")
+    for path in (bad, tmp_path / "missing.json"):
+        proc = run("bench", "--quick", "--beside", str(path))
+        assert proc.returncode == 2 and proc.stdout == ""
+        assert "--beside needs a file that --json wrote" in proc.stderr

@@ -70,3 +70,26 @@ def test_cdef_declares_each_found_constant_for_the_compiler(build_ffi: ModuleTyp
     cdef = "".join(ffi._cdefsources)
     assert "#define F_GETFL ...\n" in cdef and "#define F_SETFL ...\n" in cdef
     assert "struct flock {" in cdef and "...; };" in cdef
+
+
+def test_every_sizeless_request_of_the_headers_is_classified(build_ffi: ModuleType) -> None:
+    """The headers' sizeless requests (TCGETS, FIGETBSZ, SIOCGPGRP...) each have a row in
+    _requests.py, and the installed module holds every request the build found."""
+    requests = build_ffi.request_macros()
+    assert {"TCGETS", "FIGETBSZ", "SIOCGIFCONF", "FS_IOC_GETFLAGS"} <= set(requests)
+    assert build_ffi.unclassified(requests) == []
+    assert sorted(cfcntl.ioctls.REQUESTS) == requests
+
+
+def test_an_unclassified_sizeless_request_is_found(build_ffi: ModuleType) -> None:
+    """A sizeless request the table lacks is reported, whether it is a legacy number in
+    the ioctls.h family or made with _IO anywhere; a sized one is not."""
+    preamble = (
+        build_ffi.PREAMBLE
+        + "#define CF_TEST_LEGACY (TCGETS + 0x99)\n#define CF_TEST_IO _IO('T', 0x99)\n"
+        + "#define CF_TEST_SIZED _IOR('T', 0x99, int)\n#define CF_TEST_FLAG 4\n"
+    )
+    requests = build_ffi.request_macros(preamble)
+    assert {"CF_TEST_LEGACY", "CF_TEST_IO", "CF_TEST_SIZED"} <= set(requests)
+    assert "CF_TEST_FLAG" not in requests
+    assert build_ffi.unclassified(requests, preamble) == ["CF_TEST_IO", "CF_TEST_LEGACY"]

@@ -153,6 +153,7 @@ def test_a_wrong_ctypes_struct_is_caught() -> None:
 
     class Short(ctypes.Structure):
         _pack_ = 4
+        _layout_ = "ms"  # what _pack_ has always meant; 3.14 warns when it is left implicit
         _fields_ = (
             ("l_type", ctypes.c_short),
             ("l_whence", ctypes.c_short),

@@ -52,28 +52,13 @@ def queued() -> Iterator[socket.socket]:
         yield b
 
 
-@pytest.fixture
-def pty() -> Iterator[tuple[int, int]]:
-    master, slave = os.openpty()
-    yield master, slave
-    os.close(slave)
-    os.close(master)
-
-
-@pytest.fixture
-def regular(tmp_path: Path) -> Iterator[int]:
-    fd = os.open(tmp_path / "data", os.O_RDWR | os.O_CREAT, 0o600)
-    os.write(fd, b"hello world\n")
-    yield fd
-    os.close(fd)
-
-
 # --------------------------------------------------------------------------- FIONREAD
 
 
 def test_fionread_the_seeds_experiment_side_by_side(queued: socket.socket) -> None:
     """4660 bytes queued: cfcntl says 4660 from an int; the stdlib says it through each
-    buffer kind the seed tried, and a buffer too short cuts the answer off silently."""
+    buffer kind the seed tried, and a buffer too short cuts the answer off silently (up to
+    3.13) or is caught after the kernel wrote past it (3.14+)."""
     fd = queued.fileno()
     assert ioctls.fionread(queued) == ioctls.fionread(fd) == QUEUED
     assert ioctls.fionread(fd) == ioctls.read(fd, cfcntl.SIOCINQ, "int") == QUEUED
@@ -91,12 +76,19 @@ def test_fionread_the_seeds_experiment_side_by_side(queued: socket.socket) -> No
     assert (int.from_bytes(copy, native), untouched) == (QUEUED, bytearray(4))
     assert int.from_bytes(fcntl.ioctl(fd, cfcntl.FIONREAD, bytes(4)), native) == QUEUED
 
-    # One byte where the kernel writes four: the stdlib returns one byte of the answer.
-    short = fcntl.ioctl(fd, cfcntl.FIONREAD, bytes(1))
-    assert len(short) == 1 and short[0] == QUEUED & 0xFF != QUEUED
-    tiny = bytearray(1)
-    fcntl.ioctl(fd, cfcntl.FIONREAD, tiny, True)
-    assert tiny[0] == QUEUED & 0xFF
+    # One byte where the kernel writes four.  Up to 3.13 the stdlib returns one byte of
+    # the answer; 3.14 (gh-132915) puts a guard after its copy of the buffer and raises
+    # SystemError when the kernel wrote into it.
+    if sys.version_info >= (3, 14):
+        for arg in (bytes(1), bytearray(1)):
+            with pytest.raises(SystemError, match="buffer overflow"):
+                fcntl.ioctl(fd, cfcntl.FIONREAD, arg, True)
+    else:
+        short = fcntl.ioctl(fd, cfcntl.FIONREAD, bytes(1))
+        assert len(short) == 1 and short[0] == QUEUED & 0xFF != QUEUED
+        tiny = bytearray(1)
+        fcntl.ioctl(fd, cfcntl.FIONREAD, tiny, True)
+        assert tiny[0] == QUEUED & 0xFF
     # cfcntl refuses the short buffer: FIONREAD is known to take an int.
     with pytest.raises(ValueError, match="takes a 4-byte argument, 'uint8_t' is 1 bytes"):
         ioctls.read(fd, cfcntl.FIONREAD, "uint8_t")
@@ -361,11 +353,11 @@ def test_generic_calls(queued: socket.socket, regular: int) -> None:
     assert cfcntl.getfd(regular) == cfcntl.FD_CLOEXEC
     assert ioctls.write(queued, cfcntl.FIONBIO, "int", 1) == 0
     assert not os.get_blocking(fd)
-    unknown_legacy = ioc.IO("T", 0x19)  # TIOCGSOFTCAR, not in the registry: taken as told
-    assert unknown_legacy not in {k.request for k in ioctls.KNOWN.values()}
+    softcar = ioc.IO("T", 0x19)  # TIOCGSOFTCAR: a legacy number, the registry says int
+    assert ioctls.KNOWN["TIOCGSOFTCAR"].request == softcar
     master, slave = os.openpty()
     try:
-        assert ioctls.read(slave, unknown_legacy, "int") == stdlib_int(slave, unknown_legacy)
+        assert ioctls.read(slave, softcar, "int") == stdlib_int(slave, softcar)
         got = ioctls.readwrite(slave, ioc.IOR("T", 0x40, "int"), "int[1]", [7])
         assert list(got) == [0]  # an array comes back owned, item by item
     finally:
@@ -403,9 +395,9 @@ def test_values_that_do_not_fit_are_refused(queued: socket.socket) -> None:
         ioctls.write(queued, cfcntl.FIONBIO, "int", 1 << 31)
     with pytest.raises(TypeError, match="does not fit 'int'"):
         ioctls.write(queued, cfcntl.FIONBIO, "int", "1")
-    with pytest.raises(IndexError, match="does not fit 'int\\[1\\]'"):
+    with pytest.raises(ValueError, match="does not fit 'int\\[1\\]'"):
         ioctls.write(queued, cfcntl.FIONBIO, "int[1]", [1, 2])
-    with pytest.raises(KeyError, match="ws_nope"):
+    with pytest.raises(ValueError, match="ws_nope"):
         ioctls.write(queued, cfcntl.TIOCSWINSZ, "struct winsize", {"ws_nope": 1})
     with pytest.raises(OverflowError, match=r"fionbio\(\): on=2147483648 does not fit"):
         ioctls.fionbio(queued, 1 << 31)
@@ -464,9 +456,12 @@ def test_registry_agrees_with_the_request_numbers() -> None:
     assert len(ioctls.KNOWN) >= 27
     for known in ioctls.KNOWN.values():
         decoded = ioc.decode(known.request)
-        assert known.request == getattr(cfcntl, known.name)
+        assert known.request == ioctls.REQUESTS[known.name]
+        assert known.name not in cfcntl.NAMES or known.request == getattr(cfcntl, known.name)
         if known.header_ctype is None:
             assert decoded.size == 0 and decoded.dir == ioc.NONE, known
+        elif known.direction == "refused":  # its header's struct is not declared to cffi
+            assert decoded.size and known.kernel_ctype is None, known
         else:
             assert decoded.size == ffi.sizeof(known.header_ctype), known
             expected = {"read": ioc.READ, "write": ioc.WRITE, "value": ioc.WRITE}

@@ -47,7 +47,7 @@ def run(op):
     how, kind, type_, start, length = op.split(":")
     ofd, type_, start, length = kind == "ofd", int(type_), int(start), int(length)
     if how == "stdlib":
-        cmd = fcntl.F_OFD_SETLK if ofd else fcntl.F_SETLK
+        cmd = cfcntl.F_OFD_SETLK if ofd else cfcntl.F_SETLK  # PyPy 7.3's fcntl lacks F_OFD_*
         fcntl.fcntl(fd, cmd, struct.pack(FMT, type_, os.SEEK_SET, start, length, 0))
     elif how == "setlk":
         cfcntl.setlk(fd, type_, start, length, ofd=ofd)
@@ -183,8 +183,9 @@ def waiting(path: Path, pid: int | None = None, timeout: float = TIMEOUT) -> Non
 def stdlib_getlk(
     fd: int, type: int, start: int, length: int, *, ofd: bool = False
 ) -> tuple[int, ...]:
-    """F_GETLK / F_OFD_GETLK through the stdlib with the exact struct format."""
-    cmd = fcntl.F_OFD_GETLK if ofd else fcntl.F_GETLK
+    """F_GETLK / F_OFD_GETLK through the stdlib with the exact struct format (and cfcntl's
+    numbers: PyPy 7.3's fcntl lacks F_OFD_*)."""
+    cmd = cfcntl.F_OFD_GETLK if ofd else cfcntl.F_GETLK
     return struct.unpack(FMT, fcntl.fcntl(fd, cmd, struct.pack(FMT, type, SET, start, length, 0)))
 
 
@@ -220,7 +221,8 @@ def spawn(path: Path) -> Iterator[Callable[..., Child]]:
 
 
 def test_stdlib_and_cfcntl_agree_on_the_command_numbers() -> None:
-    """The stdlib path below uses fcntl's numbers, cfcntl its own: they must be the same."""
+    """The numbers the stdlib path below is given are cfcntl's: they are fcntl's own,
+    where fcntl has them (PyPy 7.3's has no F_OFD_*)."""
     for name in (
         "F_GETLK",
         "F_SETLK",
@@ -231,7 +233,7 @@ def test_stdlib_and_cfcntl_agree_on_the_command_numbers() -> None:
         "F_WRLCK",
         "F_UNLCK",
     ):
-        assert getattr(cfcntl, name) == getattr(fcntl, name), name
+        assert getattr(cfcntl, name) == getattr(fcntl, name, getattr(cfcntl, name)), name
     assert struct.calcsize(FMT) == cfcntl.layout()["struct flock"].size
 
 

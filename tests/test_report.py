@@ -152,3 +152,31 @@ def test_report_fails_when_an_implementation_disagrees(as_json: bool) -> None:
     else:
         assert "  FAIL  broken\n" in proc.stdout and "  pass  cfcntl\n" in proc.stdout
         assert "expected Flock(" in proc.stdout
+
+
+NO_STDLIB_CONSTANTS = """
+import fcntl, runpy, sys, termios
+for module in (fcntl, termios):
+    for name in [n for n in dir(module) if n.isupper()]:
+        delattr(module, name)
+sys.argv = ["cfcntl", *sys.argv[1:]]
+runpy.run_module("cfcntl", run_name="__main__")
+"""
+
+
+@pytest.mark.parametrize("job", [["report", "--json"], ["bench", "--quick"]])
+def test_the_cli_takes_no_number_from_the_stdlib(job: list[str]) -> None:
+    """With every constant stripped from the stdlib fcntl and termios (PyPy 7.3's fcntl has
+    no F_OFD_*), the report (parity through stdlib, cfcntl, ctypes and compat) and the
+    bench still pass: every number comes from cfcntl's compiled module."""
+    proc = subprocess.run(
+        [sys.executable, "-c", NO_STDLIB_CONSTANTS, *job],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    if job[0] == "report":
+        data = json.loads(proc.stdout)
+        assert len(data["parity"]["results"]) == len(report.PARITY)
+        assert all(r["passed"] for r in data["parity"]["results"])

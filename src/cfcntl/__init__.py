@@ -5,8 +5,6 @@ at build time.  One typed function per fcntl command, named after the command in
 case; every constant under the stdlib's name.
 """
 
-from importlib.metadata import version as _version
-
 from . import ioc as ioc, ioctls as ioctls
 from ._syscall import (
     FileDescriptorLike as FileDescriptorLike,
@@ -75,4 +73,6 @@ from .locks import (
 )
 from .manager import Lock as Lock
 
-__version__ = _version("cfcntl")
+__version__ = "0.1.0"
+"""The release, as in pyproject.toml (a test checks they agree; importlib.metadata would
+cost more than the rest of ``import cfcntl``)."""

@@ -6,8 +6,6 @@ import argparse
 import json
 import sys
 
-from . import bench, holders, report
-
 
 def parser() -> argparse.ArgumentParser:
     """The command-line parser: one sub-command per job."""
@@ -51,6 +49,12 @@ def parser() -> argparse.ArgumentParser:
     )
     ben.add_argument("--json", metavar="FILE", help="also write the results as JSON to FILE")
     ben.add_argument(
+        "--beside",
+        metavar="FILE",
+        help="also print this run's table beside the one in FILE, which --json wrote "
+        "(another interpreter's run, say)",
+    )
+    ben.add_argument(
         "--plot",
         metavar="FILE.png",
         help="also draw ns per call by operation and implementation "
@@ -61,6 +65,8 @@ def parser() -> argparse.ArgumentParser:
 
 def locks(path: str, as_json: bool) -> int:
     """Print the locks on ``path``; 1 if it cannot be examined."""
+    from . import holders
+
     try:
         found = holders.file_locks(path)
     except OSError as exc:
@@ -74,12 +80,19 @@ def locks(path: str, as_json: bool) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the job named on the command line; its exit status."""
+    """Run the job named on the command line; its exit status.  Each job imports only
+    what it runs (``locks`` needs neither the benchmarks nor compat)."""
     args = parser().parse_args(argv)
     if args.job == "locks":
         return locks(args.path, args.json)
     if args.job == "bench":
-        return bench.main(quick=args.quick, json_path=args.json, plot_path=args.plot)
+        from . import bench
+
+        return bench.main(
+            quick=args.quick, json_path=args.json, plot_path=args.plot, beside_path=args.beside
+        )
+    from . import report
+
     return report.main(as_json=args.json)
 
 

@@ -10,18 +10,19 @@ import sys
 import time
 from types import TracebackType
 
+from .constants import F_SETLK, require
 from .layout import layout
 
-# Independent of cfcntl: the stdlib path with the compiler's exact format (argv[2]).
+# Independent of cfcntl's calls: the stdlib path with the compiler's exact format
+# (argv[2]); the command numbers (cmd:type:start:length) are cfcntl's, since the stdlib
+# fcntl may lack some (PyPy 7.3's has no F_OFD_*).
 _CHILD = r"""
 import fcntl, os, signal, struct, sys
 signal.alarm(600)  # no child outlives a parent that died without closing its stdin
 fd = os.open(sys.argv[1], os.O_RDWR)
 for spec in sys.argv[3:]:
-    kind, type_, start, length = spec.split(":")
-    cmd = fcntl.F_OFD_SETLK if kind == "ofd" else fcntl.F_SETLK
-    lock = struct.pack(sys.argv[2], int(type_), os.SEEK_SET, int(start), int(length), 0)
-    fcntl.fcntl(fd, cmd, lock)
+    cmd, type_, start, length = map(int, spec.split(":"))
+    fcntl.fcntl(fd, cmd, struct.pack(sys.argv[2], type_, os.SEEK_SET, start, length, 0))
 print("ready", flush=True)
 sys.stdin.read()
 """
@@ -33,8 +34,12 @@ class LockChild:
 
     def __init__(self, path: str, *locks: str, timeout: float = 10.0) -> None:
         fmt = layout()["struct flock"].format
+        specs = [
+            f"{require('F_OFD_SETLK') if kind == 'ofd' else F_SETLK}:{rest}"
+            for kind, rest in (spec.split(":", 1) for spec in locks)
+        ]
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", _CHILD, path, fmt, *locks],
+            [sys.executable, "-c", _CHILD, path, fmt, *specs],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )

@@ -5,11 +5,17 @@ This is the one place an errno becomes an exception.
 
 from __future__ import annotations
 
+import operator
 import os
-from collections.abc import Callable
-from typing import Protocol
 
 from ._cfcntl import ffi
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
+    from typing import Any, Protocol
+else:
+    Protocol = object
 
 
 class HasFileno(Protocol):
@@ -42,6 +48,20 @@ def fileno(fd: FileDescriptorLike) -> int:
     if number < 0:
         raise _negative(number)
     return number
+
+
+def as_int(function: str, name: str, value: Any) -> int:
+    """``value`` as the stdlib takes an integer argument: an int, or an object with
+    ``__index__``; anything else (a float, a Decimal, a Fraction) is TypeError naming the
+    argument.  cffi would take those through ``__int__`` and drop the fraction."""
+    if type(value) is int:
+        return value
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(
+            f"{function}(): {name} must be an int, not {type(value).__name__}"
+        ) from None
 
 
 Argument = tuple[str, str, object]
@@ -79,6 +99,8 @@ def misfit(function: str, *arguments: Argument) -> Exception | None:
     """The TypeError/OverflowError naming the first argument its C type cannot hold, or
     None when they all fit.  ``arguments`` are (name, C type, value given)."""
     for name, ctype, value in arguments:
+        if ctype[-1:] == "*":  # an answer's buffer, never the caller's
+            continue
         if not isinstance(value, int):
             return TypeError(f"{function}(): {name} must be an int, not {type(value).__name__}")
         low, high = _c_range(ctype)
@@ -100,36 +122,39 @@ def refused(exc: Exception, function: str, *arguments: Argument) -> Exception:
 
 
 def retried(
-    exc: Exception,
     function: str,
     helper: Callable[..., int],
     fd: FileDescriptorLike,
     *arguments: Argument,
+    tail: tuple[object, ...] = (),
 ) -> int:
-    """After cffi refused ``helper(fd, *values)`` with ``exc``: call it again with the
-    descriptor number of an object with ``fileno()``; else raise the error naming the
-    argument at fault (ValueError/TypeError for the descriptor, as :func:`fileno`).
+    """``helper(fd, *values, *tail)`` for a hot path that found an argument that is not an
+    int, or that cffi refused: the descriptor number of an object with ``fileno()``, the
+    values as :func:`as_int` takes them; an argument its C type cannot hold raises the
+    error naming it (ValueError/TypeError for the descriptor, as :func:`fileno`).
 
-    The hot paths pass ``fd`` straight to the helper and come here only on refusal.
+    The hot paths pass their arguments straight to the helper and come here only then.
     """
     number = fileno(fd)
-    if not isinstance(fd, int):
-        try:
-            result: int = helper(number, *(value for _, _, value in arguments))
-        except (TypeError, OverflowError) as again:
-            exc = again
-        else:
-            return result
-    raise refused(exc, function, ("fd", "int", number), *arguments) from None
+    converted = [(name, ctype, as_int(function, name, v)) for name, ctype, v in arguments]
+    try:
+        result: int = helper(number, *(value for _, _, value in converted), *tail)
+    except (TypeError, OverflowError) as exc:
+        raise refused(exc, function, ("fd", "int", number), *converted) from None
+    return result
 
 
 def call(function: str, helper: Callable[..., int], *arguments: Argument) -> int:
     """``helper`` called with the arguments' values: its result, or the OSError its errno
     names when it is -1; cffi's refusals become :func:`refused`'s, naming the argument."""
+    converted = [
+        (n, c, v if type(v) is int or c[-1:] == "*" else as_int(function, n, v))
+        for n, c, v in arguments
+    ]
     try:
-        result = helper(*(value for _, _, value in arguments))
+        result = helper(*(value for _, _, value in converted))
     except (TypeError, OverflowError) as exc:
-        raise refused(exc, function, *arguments) from None
+        raise refused(exc, function, *converted) from None
     if result == -1:
         raise oserror()
     return result

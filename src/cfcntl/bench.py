@@ -25,7 +25,6 @@ import statistics
 import struct
 import sys
 import tempfile
-import termios
 import timeit
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -34,6 +33,7 @@ from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
+from . import constants
 from ._lockchild import LockChild
 from .layout import layout
 
@@ -119,7 +119,11 @@ def _getlk(
         Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB),
         Contender(group, "cfcntl", call, typed, "from cfcntl import getlk"),
         Contender(
-            group, BARE, f"lib.cf_posix_getlk(fd, W, SET, {start}, 100)", f"result == {found}", _LIB
+            group,
+            BARE,
+            f"lib.cf_posix_getlk(fd, W, SET, {start}, 100, answer)",
+            f"result == {found}",
+            f"{_LIB}; from cfcntl._cfcntl import ffi; answer = ffi.new('int64_t[5]')",
         ),
         Contender(group, "ctypes", call, typed, "from cfcntl.ctypes_binding import getlk"),
         _floor(group, f"cf_floor_getlk(fd, F_GETLK, W, {start}, 100, {expect}, n)"),
@@ -285,23 +289,24 @@ class Scene:
             self._stack.callback(os.close, fd)
 
     def _build(self) -> None:
+        wrlck = constants.F_WRLCK
         path = os.path.join(self._stack.enter_context(tempfile.TemporaryDirectory()), "locked")
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
         probe = os.open(path, os.O_RDWR)
         self._open(fd, probe)
-        holder = self._stack.enter_context(LockChild(path, f"posix:{fcntl.F_WRLCK}:100:100"))
+        holder = self._stack.enter_context(LockChild(path, f"posix:{wrlck}:100:100"))
         r, w = os.pipe()
         self._open(r, w)
         os.write(w, WAITING)
         master, slave = os.openpty()
         self._open(master, slave)
-        fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
+        fcntl.ioctl(master, constants.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
         fmt = layout()["struct flock"].format
 
         def lock_seen(_: object) -> tuple[int, ...]:
             """The lock another open file description sees on bytes 0..99."""
-            query = struct.pack(fmt, fcntl.F_WRLCK, os.SEEK_SET, 0, 100, 0)
-            return struct.unpack(fmt, fcntl.fcntl(probe, fcntl.F_OFD_GETLK, query))
+            query = struct.pack(fmt, wrlck, os.SEEK_SET, 0, 100, 0)
+            return struct.unpack(fmt, fcntl.fcntl(probe, constants.F_OFD_GETLK, query))
 
         self.names = {
             "fd": fd,
@@ -309,28 +314,28 @@ class Scene:
             "holder": holder.pid,
             "r": r,
             "master": master,
-            "flags": fcntl.fcntl(fd, fcntl.F_GETFL),
+            "flags": fcntl.fcntl(fd, constants.F_GETFL),
             "count": array.array("i", [0]),
             "array": array.array,
             "n": 1000,
             "FMT": fmt,
             "FMT28": "hhllhh",
-            "W": fcntl.F_WRLCK,
-            "U": fcntl.F_UNLCK,
+            "W": wrlck,
+            "U": constants.F_UNLCK,
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
-            "held": lambda _: lock_seen(_)[:4] == (fcntl.F_WRLCK, os.SEEK_SET, 0, 100),
-            "free": lambda _: lock_seen(_)[0] == fcntl.F_UNLCK,
+            "held": lambda _: lock_seen(_)[:4] == (wrlck, os.SEEK_SET, 0, 100),
+            "free": lambda _: lock_seen(_)[0] == constants.F_UNLCK,
             **{
-                name: getattr(module, name)
-                for module, name in (
-                    (fcntl, "F_GETLK"),
-                    (fcntl, "F_SETLK"),
-                    (fcntl, "F_OFD_SETLK"),
-                    (fcntl, "F_GETFL"),
-                    (termios, "FIONREAD"),
-                    (termios, "TIOCGWINSZ"),
+                name: constants.require(name)
+                for name in (
+                    "F_GETLK",
+                    "F_SETLK",
+                    "F_OFD_SETLK",
+                    "F_GETFL",
+                    "FIONREAD",
+                    "TIOCGWINSZ",
                 )
             },
         }
@@ -385,6 +390,12 @@ class Results:
     rounds: int
     machine: dict[str, str]
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Results:
+        """The run that :meth:`to_json` (``--json``) wrote."""
+        rows = [Row(r["group"], r["impl"], [float(x) for x in r["samples"]]) for r in data["rows"]]
+        return cls(rows, int(data["rounds"]), dict(data["machine"]))
+
     def row(self, group: str, impl: str) -> Row | None:
         return next((r for r in self.rows if (r.group, r.impl) == (group, impl)), None)
 
@@ -434,9 +445,13 @@ def machine() -> dict[str, str]:
     """What ran the benchmark."""
     from . import __version__
 
+    python = platform.python_version()
+    if sys.implementation.name != "cpython":  # PyPy: its own version too
+        v = sys.implementation.version
+        python += f" ({platform.python_implementation()} {v.major}.{v.minor}.{v.micro})"
     return {
         "cfcntl": __version__,
-        "python": platform.python_version(),
+        "python": python,
         "machine": platform.machine(),
         "kernel": platform.release(),
         "libc": " ".join(platform.libc_ver()),
@@ -542,6 +557,49 @@ def table(results: Results) -> str:
     return "\n".join(lines)
 
 
+def beside(runs: list[Results]) -> str:
+    """Several runs' tables side by side (each interpreter's one run: ``--beside``), with
+    the targets' verdicts in each, the rows in the first run's order."""
+    keys = list(dict.fromkeys((r.group, r.impl) for run in runs for r in run.rows))
+    w = max(len("implementation"), *(len(impl) for _, impl in keys))
+    cell = f"{'ns/call':>8} {'vs stdlib':>10} {'x floor':>8}"
+    lines = [
+        (
+            " " * (18 + w)
+            + "    ".join(f"{'Python ' + run.machine['python']:^{len(cell)}}" for run in runs)
+        ).rstrip(),
+        f"{'operation':<16} {'implementation':<{w}}" + "   ".join(f" {cell}" for _ in runs),
+    ]
+    last = ""
+    for group, impl in keys:
+        cells = []
+        for run in runs:
+            row = run.row(group, impl)
+            cells.append(
+                f"{'':>8} {'':>10} {'':>8}"
+                if row is None
+                else f"{row.median:>8.0f} {_ratio(run.speedup(row)):>10} "
+                f"{_ratio(run.over_floor(row)):>8}"
+            )
+        lines.append(
+            f"{group if group != last else '':<16} {impl:<{w}}"
+            + "   ".join(f" {c}" for c in cells).rstrip()
+        )
+        last = group
+    lines.append("")
+    for t in TARGETS:
+        verdicts = [run.verdict(t) for run in runs]
+        if any(verdicts):
+            lines.append(
+                f"target {t.describe()}: "
+                + " | ".join(
+                    "-" if v is None else f"{v[0]:.2f}x {'met' if v[1] else 'MISSED'}"
+                    for v in verdicts
+                )
+            )
+    return "\n".join(lines)
+
+
 def plot(results: Results, path: str) -> None:
     """Draw ns per call by operation and implementation into ``path`` (matplotlib)."""
     import matplotlib
@@ -570,8 +628,26 @@ def plot(results: Results, path: str) -> None:
     pyplot.close(figure)
 
 
-def main(*, quick: bool = False, json_path: str | None = None, plot_path: str | None = None) -> int:
-    """Run the comparison and print the table; the exit status (1: a wrong answer)."""
+def main(
+    *,
+    quick: bool = False,
+    json_path: str | None = None,
+    plot_path: str | None = None,
+    beside_path: str | None = None,
+) -> int:
+    """Run the comparison and print the table (and beside the run in ``beside_path``, a
+    ``--json`` file); the exit status (1: a wrong answer, 2: an unusable option)."""
+    other = None
+    if beside_path is not None:
+        try:
+            with open(beside_path, encoding="utf-8") as f:
+                other = Results.from_json(json.load(f))
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            print(
+                f"python -m cfcntl bench: --beside needs a file that --json wrote: {exc!r}",
+                file=sys.stderr,
+            )
+            return 2
     if plot_path is not None:
         try:
             import matplotlib  # noqa: F401
@@ -589,6 +665,8 @@ def main(*, quick: bool = False, json_path: str | None = None, plot_path: str | 
         print(f"python -m cfcntl bench: wrong answer: {exc}", file=sys.stderr)
         return 1
     print(table(results))
+    if other is not None:
+        print("\n" + beside([results, other]))
     if json_path is not None:
         with open(json_path, "w", encoding="utf-8") as f:
             json.dump(results.to_json(), f, indent=2)

@@ -7,12 +7,16 @@ build's headers lacked raise NotImplementedError (see :func:`cfcntl.has`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import NamedTuple
-
-from ._cfcntl import lib as _lib
+from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, call, failure, fileno, retried
 from .constants import require
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 _cf_fcntl = _lib.cf_fcntl
 _cf_getfl = _lib.cf_getfl
@@ -53,9 +57,11 @@ def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
     # The hot path: fd straight to a one-argument helper (no argument tuple to build).
     try:
+        if type(fd) is not int:  # cffi would truncate a Decimal through __int__
+            raise TypeError
         flags: int = _cf_getfl(fd)
-    except (TypeError, OverflowError) as exc:
-        flags = retried(exc, "getfl", _cf_getfl, fd)
+    except (TypeError, OverflowError):
+        flags = retried("getfl", _cf_getfl, fd)
     if flags == -1:
         raise failure(fd)
     return flags
@@ -88,8 +94,8 @@ class OwnerEx(NamedTuple):
 
 def getown_ex(fd: FileDescriptorLike) -> OwnerEx:
     """The I/O signal owner with its kind (F_GETOWN_EX)."""
-    _command("F_GETOWN_EX", _lib.cf_get_owner, fd)
-    owner = _lib.cf_result().owner
+    owner = _ffi.new("struct f_owner_ex *")  # this call's own, which no handler's call can change
+    _command("F_GETOWN_EX", _lib.cf_get_owner, fd, ("owner", "struct f_owner_ex *", owner))
     return OwnerEx(owner.type, owner.pid)
 
 
@@ -157,8 +163,9 @@ def get_seals(fd: FileDescriptorLike) -> int:
 
 
 def _get_u64(name: str, fd: FileDescriptorLike) -> int:
-    _command(name, _lib.cf_get_u64, fd)
-    value: int = _lib.cf_result().u64
+    answer = _ffi.new("uint64_t *")  # this call's own, which no handler's call can change
+    _command(name, _lib.cf_get_u64, fd, ("value", "uint64_t *", answer))
+    value: int = answer[0]
     return value
 
 

@@ -6,6 +6,8 @@ only those into the extension.  A name the headers lacked is absent from this mo
 at run time (no fallback number); :func:`has` tells which is which.
 """
 
+import sys
+
 from ._cfcntl import lib as _lib
 
 # fcntl commands
@@ -158,8 +160,10 @@ _IOC_NONE: int
 _IOC_WRITE: int
 _IOC_READ: int
 
-#: Every name cfcntl looks for in the headers, in the order above.
-NAMES = tuple(name for name in __annotations__ if name.isupper())
+#: Every name cfcntl looks for in the headers, in the order above.  Read through the
+#: module object, which has them on every version: from 3.14 (PEP 649) they are no
+#: longer bound to a global ``__annotations__`` while the module runs.
+NAMES = tuple(name for name in sys.modules[__name__].__annotations__ if name.isupper())
 
 _PRESENT: dict[str, int] = {name: getattr(_lib, name) for name in NAMES if hasattr(_lib, name)}
 globals().update(_PRESENT)

@@ -5,7 +5,8 @@ The same signatures, results and exceptions as :func:`cfcntl.getlk`, :func:`cfcn
 check, the benchmarks).  libc's ``fcntl()`` and ``ioctl()`` are called through ctypes with
 fixed argument types, ``struct flock`` is a :class:`ctypes.Structure` (whose padding rules
 give the C layout, 32 bytes on x86-64: see ``cfcntl.layout()``), errno comes back through
-``use_errno=True``, and the constants are the stdlib ``fcntl`` and ``termios`` modules'.
+``use_errno=True``, and the numbers are cfcntl's, from its compiled module (the stdlib
+``fcntl`` may lack some: PyPy 7.3's has no F_OFD_*).
 ctypes silently truncates an int too wide for its C type, so every argument is checked
 first; the errors are cfcntl's, word for word.
 """
@@ -13,10 +14,9 @@ first; the errors are cfcntl's, word for word.
 from __future__ import annotations
 
 import ctypes
-import fcntl as _fcntl
 import os
-import termios
 
+from . import constants as _c
 from ._syscall import FileDescriptorLike, fileno, oserror, refused
 from .locks import Flock, lock_arguments
 
@@ -53,17 +53,8 @@ _INT_MIN, _INT_MAX = _bounds(ctypes.c_int)
 _SHORT_MIN, _SHORT_MAX = _bounds(ctypes.c_short)
 _OFF_MIN, _OFF_MAX = _bounds(ctypes.c_int64)
 
-_F_GETLK, _F_SETLK, _F_SETLKW = _fcntl.F_GETLK, _fcntl.F_SETLK, _fcntl.F_SETLKW
-_F_UNLCK = _fcntl.F_UNLCK
-_F_OFD_GETLK: int | None = getattr(_fcntl, "F_OFD_GETLK", None)
-_F_OFD_SETLK: int | None = getattr(_fcntl, "F_OFD_SETLK", None)
-_F_OFD_SETLKW: int | None = getattr(_fcntl, "F_OFD_SETLKW", None)
-
-
-def _command(cmd: int | None, name: str) -> int:
-    if cmd is None:
-        raise NotImplementedError(f"the stdlib fcntl module has no {name}")
-    return cmd
+_F_GETLK, _F_SETLK, _F_SETLKW = _c.F_GETLK, _c.F_SETLK, _c.F_SETLKW
+_F_UNLCK = _c.F_UNLCK
 
 
 def _number(function: str, fd: FileDescriptorLike) -> int:
@@ -94,7 +85,7 @@ def _request(
 
 def getlk(
     fd: FileDescriptorLike,
-    type: int = _fcntl.F_WRLCK,
+    type: int = _c.F_WRLCK,
     start: int = 0,
     length: int = 0,
     whence: int = os.SEEK_SET,
@@ -102,7 +93,7 @@ def getlk(
     ofd: bool = False,
 ) -> Flock | None:
     """As :func:`cfcntl.getlk`: None when nothing conflicts, else one conflicting lock."""
-    cmd = _command(_F_OFD_GETLK, "F_OFD_GETLK") if ofd else _F_GETLK
+    cmd = _c.require("F_OFD_GETLK") if ofd else _F_GETLK
     number, request = _request("getlk", fd, type, start, length, whence)
     if _fcntl_flock(number, cmd, request) == -1:
         raise oserror(ctypes.get_errno())
@@ -121,7 +112,7 @@ def setlk(
     ofd: bool = False,
 ) -> None:
     """As :func:`cfcntl.setlk`: BlockingIOError when another lock conflicts."""
-    cmd = _command(_F_OFD_SETLK, "F_OFD_SETLK") if ofd else _F_SETLK
+    cmd = _c.require("F_OFD_SETLK") if ofd else _F_SETLK
     number, request = _request("setlk", fd, type, start, length, whence)
     if _fcntl_flock(number, cmd, request) == -1:
         raise oserror(ctypes.get_errno())
@@ -138,7 +129,7 @@ def setlkw(
 ) -> None:
     """As :func:`cfcntl.setlkw`: waits with the GIL released (ctypes releases it), retries
     EINTR after the signal handler has run, unless the handler raises."""
-    cmd = _command(_F_OFD_SETLKW, "F_OFD_SETLKW") if ofd else _F_SETLKW
+    cmd = _c.require("F_OFD_SETLKW") if ofd else _F_SETLKW
     number, request = _request("setlkw", fd, type, start, length, whence)
     while _fcntl_flock(number, cmd, request) == -1:
         error = oserror(ctypes.get_errno())
@@ -150,6 +141,6 @@ def fionread(fd: FileDescriptorLike) -> int:
     """The bytes waiting to be read (ioctl FIONREAD), as ``cfcntl.ioctls.fionread``."""
     number = _number("fionread", fd)
     waiting = ctypes.c_int()
-    if _ioctl_int(number, termios.FIONREAD, waiting) == -1:
+    if _ioctl_int(number, _c.FIONREAD, waiting) == -1:
         raise oserror(ctypes.get_errno())
     return waiting.value

@@ -10,10 +10,15 @@ process (and descriptor) that has the file open, as util-linux ``lslocks`` does.
 from __future__ import annotations
 
 import os
-from typing import NamedTuple
 
 from ._syscall import FileDescriptorLike, fileno
 from .constants import F_RDLCK, F_UNLCK, F_WRLCK
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 OFFSET_MAX = (1 << 63) - 1
 """The kernel's last lockable byte: a lock "to EOF" ends here."""

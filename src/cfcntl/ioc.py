@@ -8,7 +8,7 @@ too wide for its bits is ValueError, never masked.
 
 from __future__ import annotations
 
-from typing import NamedTuple
+import operator
 
 from ._cfcntl import ffi
 from .constants import (
@@ -24,6 +24,12 @@ from .constants import (
     _IOC_TYPESHIFT,
     _IOC_WRITE,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
 
 NONE = _IOC_NONE
 """Direction: no argument, or one the kernel takes by value."""
@@ -47,8 +53,10 @@ class Request(NamedTuple):
 
 
 def _field(what: str, value: int, bits: int) -> int:
-    if not isinstance(value, int):
-        raise TypeError(f"ioctl {what} must be an int, not {type(value).__name__}")
+    try:
+        value = operator.index(value)  # an int, or an object with __index__, as the stdlib
+    except TypeError:
+        raise TypeError(f"ioctl {what} must be an int, not {type(value).__name__}") from None
     if not 0 <= value < 1 << bits:
         raise ValueError(f"ioctl {what} {value} does not fit in {bits} bits")
     return value

@@ -3,13 +3,16 @@ make of the declarations people write by hand."""
 
 from __future__ import annotations
 
-import ctypes
-import re
 import struct
-from typing import Any, NamedTuple
 
-from . import ctypes_binding
 from ._cfcntl import ffi
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    import ctypes  # imported only when a layout is asked for
+    from typing import Any, NamedTuple
+else:
+    from ._record import NamedTuple
 
 #: Hand-written ``struct`` formats found in the wild, per C struct, with where they come from.
 HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
@@ -21,8 +24,15 @@ HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
 }
 
 
-#: ctypes declarations of the structs, per C struct: the ctypes binding's.
-CTYPES: dict[str, type[ctypes.Structure]] = {"struct flock": ctypes_binding.flock}
+def ctypes_declarations() -> dict[str, type[ctypes.Structure]]:
+    """ctypes declarations of the structs, per C struct: the ctypes binding's.
+
+    Imported on demand, so that ``import cfcntl`` loads neither ctypes nor the stdlib
+    ``fcntl`` and ``termios`` the binding uses.
+    """
+    from . import ctypes_binding
+
+    return {"struct flock": ctypes_binding.flock}
 
 
 class Field(NamedTuple):
@@ -95,14 +105,16 @@ def exact_format(name: str) -> str:
     return "".join(parts)
 
 
-_ITEM = re.compile(r"(\d*)([xcbB?hHiIlLqQnNefdspP])")
+_ITEM = r"(\d*)([xcbB?hHiIlLqQnNefdspP])"
 
 
 def _items(fmt: str) -> list[tuple[int, int]]:
     """(offset, size) of each value ``fmt`` packs, pad bytes skipped."""
+    import re  # on demand: it costs more than the rest of ``import cfcntl``
+
     prefix = fmt[0] if fmt[:1] in "@=<>!" else ""
     items, seen = [], prefix
-    for count, code in _ITEM.findall(fmt[len(prefix) :]):
+    for count, code in re.findall(_ITEM, fmt[len(prefix) :]):
         seen += count + code
         if code != "x":
             size = struct.calcsize(prefix + code)
@@ -132,6 +144,8 @@ def _differences(
 
 def ctypes_mirror(declared: type[ctypes.Structure], size: int, fields: tuple[Field, ...]) -> Mirror:
     """What the ctypes declaration ``declared`` lays out, checked against the C struct."""
+    import ctypes
+
     mine = tuple(
         Field(name, ctype.__name__, getattr(declared, name).offset, ctypes.sizeof(ctype))
         for name, ctype, *_ in declared._fields_
@@ -154,7 +168,7 @@ def struct_layout(name: str) -> StructLayout:
         Format(fmt, struct.calcsize(fmt), source, _problems(fmt, size, fields))
         for fmt, source in HAND_WRITTEN.get(name, ())
     )
-    declared = CTYPES.get(name)
+    declared = ctypes_declarations().get(name)
     mirror = None if declared is None else ctypes_mirror(declared, size, fields)
     return StructLayout(name, size, ffi.alignof(ctype), fields, exact_format(name), hand, mirror)
 

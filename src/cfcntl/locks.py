@@ -8,16 +8,22 @@ nothing.  A query reads the struct back only when the kernel reports a conflicti
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from typing import NamedTuple
 
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import Argument, FileDescriptorLike, failure, retried
 from .constants import F_WRLCK, has, require
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from collections.abc import Callable
+    from typing import NamedTuple
+else:
+    from ._record import NamedTuple
+
 # One C helper per command, bound once: the hot path passes (fd, type, whence, start,
 # length) straight to it and looks nothing else up.
-_Helper = Callable[..., int]
+if TYPE_CHECKING:
+    _Helper = Callable[..., int]
 
 
 def _absent(name: str) -> _Helper:
@@ -32,7 +38,6 @@ def _absent(name: str) -> _Helper:
 _cf_getlk: _Helper = _lib.cf_posix_getlk
 _cf_setlk: _Helper = _lib.cf_posix_setlk
 _cf_setlkw: _Helper = _lib.cf_posix_setlkw
-_cf_conflict: Callable[[], object] = _lib.cf_conflict
 _unpack: Callable[[object, int], list[int]] = _ffi.unpack
 _new = tuple.__new__  # Flock's own __new__ is a Python function: twice the cost
 _HAS_OFD = has("F_OFD_GETLK")
@@ -52,7 +57,6 @@ def lock_arguments(type: int, start: int, length: int, whence: int) -> tuple[Arg
 
 
 def _retry(
-    exc: Exception,
     function: str,
     helper: _Helper,
     fd: FileDescriptorLike,
@@ -60,9 +64,26 @@ def _retry(
     start: int,
     length: int,
     whence: int,
+    *tail: object,
 ) -> int:
-    """After cffi refused a lock call: see :func:`cfcntl._syscall.retried`."""
-    return retried(exc, function, helper, fd, *lock_arguments(type, start, length, whence))
+    """A lock call whose arguments were not all ints: see :func:`cfcntl._syscall.retried`."""
+    arguments = lock_arguments(type, start, length, whence)
+    return retried(function, helper, fd, *arguments, tail=tail)
+
+
+# The conflicting lock a query finds goes into an answer slot the C helper claims for this
+# call (atomically: a signal handler or another thread that queries meanwhile claims
+# another), read here and then freed, so nothing but this call writes this call's answer
+# and a free range passes no buffer at all.  If every slot is claimed (answers unread in
+# that many handlers and threads, or lost to an exception between the call and the
+# read), the query is asked again into a buffer of the call's own.
+_cf_getlk_slot: _Helper = _lib.cf_posix_getlk_slot
+_cf_ofd_getlk_slot: _Helper = _lib.cf_ofd_getlk_slot if _HAS_OFD else _absent("F_OFD_GETLK")
+_SLOTS: int = _lib.CF_SLOTS
+_ANSWERS = [None, *(_lib.cf_answers[k] for k in range(_SLOTS))]
+"""Each slot's five int64_t (type, whence, start, length, pid), by the helper's answer
+(slot k is answer k + 1)."""
+_free: Callable[[int], None] = _lib.cf_answer_free
 
 
 class Flock(NamedTuple):
@@ -94,16 +115,37 @@ def getlk(
     Returns None when nothing conflicts, else one conflicting lock.  ``ofd=True`` asks
     with F_OFD_GETLK, which also sees conflicts with this process's own POSIX locks.
     """
-    helper = _cf_ofd_getlk if ofd else _cf_getlk
+    helper = _cf_ofd_getlk_slot if ofd else _cf_getlk_slot
     try:
+        # ``|`` raises TypeError unless all five are ints (or int-like with __index__,
+        # which _retry converts): cffi alone would truncate a Decimal or a Fraction
+        # through __int__.  It costs less than five type() checks.
+        fd | type | whence | start | length  # type: ignore[operator]
         found = helper(fd, type, whence, start, length)
-    except (TypeError, OverflowError) as exc:
-        found = _retry(exc, "getlk", helper, fd, type, start, length, whence)
+    except (TypeError, OverflowError):
+        found = _retry("getlk", helper, fd, type, start, length, whence)
     if not found:
         return None
     if found < 0:
         raise failure(fd)
-    return _new(Flock, _unpack(_cf_conflict(), 5))
+    if found > _SLOTS:
+        return _getlk_into_own(fd, type, start, length, whence, ofd)
+    conflict = _new(Flock, _unpack(_ANSWERS[found], 5))
+    _free(found)
+    return conflict
+
+
+def _getlk_into_own(
+    fd: FileDescriptorLike, type: int, start: int, length: int, whence: int, ofd: bool
+) -> Flock | None:
+    """:func:`getlk` asked again with a buffer of the call's own, for when every answer
+    slot was claimed."""
+    helper = _cf_ofd_getlk if ofd else _cf_getlk
+    answer = _ffi.new("int64_t[5]")
+    found = _retry("getlk", helper, fd, type, start, length, whence, answer)
+    if found < 0:
+        raise failure(fd)
+    return _new(Flock, _unpack(answer, 5)) if found else None
 
 
 def setlk(
@@ -123,10 +165,11 @@ def setlk(
     """
     helper = _cf_ofd_setlk if ofd else _cf_setlk
     try:
+        fd | type | whence | start | length  # type: ignore[operator]  # see getlk
         if not helper(fd, type, whence, start, length):
             return
-    except (TypeError, OverflowError) as exc:
-        if not _retry(exc, "setlk", helper, fd, type, start, length, whence):
+    except (TypeError, OverflowError):
+        if not _retry("setlk", helper, fd, type, start, length, whence):
             return
     raise failure(fd)
 
@@ -150,10 +193,11 @@ def setlkw(
     helper = _cf_ofd_setlkw if ofd else _cf_setlkw
     while True:
         try:
+            fd | type | whence | start | length  # type: ignore[operator]  # see getlk
             if not helper(fd, type, whence, start, length):
                 return
-        except (TypeError, OverflowError) as exc:
-            if not _retry(exc, "setlkw", helper, fd, type, start, length, whence):
+        except (TypeError, OverflowError):
+            if not _retry("setlkw", helper, fd, type, start, length, whence):
                 return
         error = failure(fd)
         if not isinstance(error, InterruptedError):

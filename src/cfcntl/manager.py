@@ -16,7 +16,7 @@ import time
 
 from . import holders as _holders
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, fileno, oserror
+from ._syscall import FileDescriptorLike, as_int, fileno, oserror
 from .constants import F_RDLCK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
 from .locks import setlk, setlkw
 
@@ -33,13 +33,28 @@ File = str | os.PathLike[str] | FileDescriptorLike
 
 
 def _checked_timeout(timeout: object) -> float | None:
+    """``timeout`` as given (an int of any size, or a finite float), or the error now."""
     if timeout is None:
         return None
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
         raise TypeError(f"timeout must be None or a number, not {type(timeout).__name__}")
-    if not timeout >= 0 or math.isinf(timeout):  # also refuses NaN
+    if isinstance(timeout, float) and not (timeout >= 0 and math.isfinite(timeout)):
         raise ValueError(f"timeout must be None or a finite number >= 0, not {timeout}")
-    return float(timeout)
+    if timeout < 0:
+        raise ValueError(f"timeout must be None or a finite number >= 0, not {timeout}")
+    return timeout
+
+
+_FOREVER = (1 << 63) - 1
+"""The latest deadline the C wait takes (CLOCK_MONOTONIC ns, int64_t): 292 years of uptime."""
+
+
+def _deadline(timeout: float) -> int:
+    """CLOCK_MONOTONIC in ns ``timeout`` seconds from now; any later one (1e10 s, 10**400
+    s) is :data:`_FOREVER`, a wait that does not end before the lock is placed."""
+    now = time.monotonic_ns()
+    wait = timeout * 1_000_000_000 if isinstance(timeout, int) else timeout * 1e9
+    return _FOREVER if wait >= _FOREVER - now else now + math.ceil(wait)
 
 
 class Lock:
@@ -74,8 +89,8 @@ class Lock:
             self._path = None
         self.file = file
         self.shared = bool(shared)
-        self.start = start
-        self.length = length
+        self.start = as_int("Lock", "start", start)
+        self.length = as_int("Lock", "length", length)
         self.ofd = bool(ofd)
         self.timeout = _checked_timeout(timeout)
         self._fd = -1
@@ -176,7 +191,7 @@ class Lock:
         except BlockingIOError as exc:
             if timeout == 0:
                 raise TimeoutError(f"{self!r}: held elsewhere") from exc
-        deadline = time.monotonic_ns() + math.ceil(timeout * 1e9)
+        deadline = _deadline(timeout)
         try_cmd = require("F_OFD_SETLK") if self.ofd else F_SETLK
         wait_cmd = require("F_OFD_SETLKW") if self.ofd else F_SETLKW
         while (

@@ -53,7 +53,7 @@ def group(name: str) -> str:
 
 def struct_getlk(
     fd: int,
-    type: int = fcntl.F_WRLCK,
+    type: int = constants.F_WRLCK,
     start: int = 0,
     length: int = 0,
     whence: int = os.SEEK_SET,
@@ -62,11 +62,12 @@ def struct_getlk(
     call: Callable[..., Any] = fcntl.fcntl,
 ) -> Flock | None:
     """getlk the stdlib way: ``struct.pack`` with the compiler's exact format, then
-    ``call`` (``fcntl.fcntl``, or a drop-in with its signature)."""
+    ``call`` (``fcntl.fcntl``, or a drop-in with its signature), with cfcntl's command
+    numbers (the stdlib fcntl may lack some: PyPy 7.3's has no F_OFD_*)."""
     fmt = layout()["struct flock"].format
-    cmd = fcntl.F_OFD_GETLK if ofd else fcntl.F_GETLK
+    cmd = constants.require("F_OFD_GETLK") if ofd else constants.F_GETLK
     answer = struct.unpack(fmt, call(fd, cmd, struct.pack(fmt, type, whence, start, length, 0)))
-    return None if answer[0] == fcntl.F_UNLCK else Flock(*answer)
+    return None if answer[0] == constants.F_UNLCK else Flock(*answer)
 
 
 #: The implementations the parity check runs: each a getlk with cfcntl's signature
@@ -78,7 +79,7 @@ PARITY: dict[str, Callable[..., Flock | None]] = {
     "compat (struct.pack, exact format)": partial(struct_getlk, call=compat.fcntl),
 }
 
-_W, _R, _SET = fcntl.F_WRLCK, fcntl.F_RDLCK, os.SEEK_SET
+_W, _R, _SET = constants.F_WRLCK, constants.F_RDLCK, os.SEEK_SET
 #: What the parity check's child holds: kind:type:start:length (see cfcntl._lockchild).
 HELD = (f"posix:{_W}:10:10", f"posix:{_R}:30:10", f"ofd:{_W}:50:10")
 

@@ -1,0 +1,83 @@
+"""A signal handler that calls compat between another call's syscall and its answer.
+
+Python runs a handler at the first check after the C call returns, which is where
+compat reads what the kernel left in its copy of the argument, and the errno: the
+handler's own call must use another copy, and its errno must not be the one read, or the
+interrupted call returns the handler's bytes, or its error.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import signal
+import termios
+from collections.abc import Callable
+
+import pytest
+
+import cfcntl.compat as compat
+
+CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in between
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda fd, data: compat.fcntl(fd, compat.F_GETFD, data),  # F_GETFD ignores it
+        lambda fd, data: compat.ioctl(fd, termios.FIOCLEX, data),  # so does FIOCLEX
+    ],
+    ids=["fcntl", "ioctl"],
+)
+def test_a_handler_calling_compat_cannot_change_an_answer(
+    call: Callable[[int, bytes], object],
+) -> None:
+    r, w = os.pipe()
+    mine, theirs = b"m" * 32, b"t" * 32
+    handled: list[object] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: handled.append(call(r, theirs)))
+    wrong = 0
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        for _ in range(CALLS):
+            if call(r, mine) != mine:
+                wrong += 1
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(r)
+        os.close(w)
+    assert len(handled) > 50  # the handler really ran between the calls
+    assert set(handled) == {theirs}
+    assert wrong == 0, f"{wrong} of {CALLS} calls returned the handler's bytes"
+
+
+def test_a_handler_calling_compat_cannot_change_an_errno() -> None:
+    """The handler's call fails with EBADF between another call's failure (EINVAL) and
+    the moment its OSError is made: the errno must still be the first call's own."""
+    r, w = os.pipe()
+    unknown_command = 9999  # EINVAL
+
+    def handler(signum: int, frame: object) -> None:
+        with pytest.raises(OSError) as info:
+            compat.fcntl(w + 1000, compat.F_GETFL)
+        handled.append(info.value.errno)
+
+    handled: list[object] = []
+    previous = signal.signal(signal.SIGALRM, handler)
+    wrong = 0
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        for _ in range(CALLS):
+            try:
+                compat.fcntl(r, unknown_command)
+            except OSError as exc:
+                wrong += exc.errno != errno.EINVAL
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+        os.close(r)
+        os.close(w)
+    assert len(handled) > 50
+    assert set(handled) == {errno.EBADF}
+    assert wrong == 0, f"{wrong} of {CALLS} failures carried the handler's errno"
