@@ -395,6 +395,11 @@ def build_root(spec: Root, mirror: str, cache: Path, log: Path) -> Path:
     final = cache / spec.key
     partial = Path(tempfile.mkdtemp(prefix=f".{spec.key}.partial-", dir=cache))
     started = time.monotonic()
+    if shutil.which("debootstrap") is None:
+        raise SystemExit(
+            f"matrix.py: no cached {spec.suite} root, and no debootstrap to build one: "
+            "apt-get install debootstrap (.ci/run does)"
+        )
     try:
         progress(f"{spec.suite}: debootstrap --variant=minbase from {mirror} (log {log})")
         run(
