@@ -232,9 +232,6 @@ struct flock { short l_type; short l_whence; off_t l_start; off_t l_len; pid_t l
 struct f_owner_ex { cf_owner_type type; pid_t pid; ...; };
 int cf_fcntl(int fd, int cmd, int arg);
 int cf_fcntl_unsigned(int fd, int cmd, unsigned int arg);
-/* The record-lock setter with the command as an argument, for callers that choose it
-   (cfcntl.compat's lockf); cfcntl.locks calls the per-command helpers. */
-int cf_setlk(int fd, int cmd, short type, short whence, off_t start, off_t len);
 int cf_posix_setlk(int fd, short type, short whence, off_t start, off_t len);
 int cf_posix_setlkw(int fd, short type, short whence, off_t start, off_t len);
 int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len);

@@ -271,6 +271,9 @@ TIOCGWINSZ = termios.TIOCGWINSZ
         ("pipe_r", (FIONREAD,), lambda: memoryview(bytearray(4))),
         ("pipe_r", (FIONREAD,), lambda: memoryview(bytes(4))),  # read-only: copied
         ("pipe_r", (FIONREAD,), lambda: memoryview(bytearray(8))[::2]),  # not contiguous
+        # one item, strided: contiguous on CPython; PyPy's fcntl takes it as read-only
+        ("pipe_r", (FIONREAD,), lambda: memoryview(bytearray(2))[::2]),
+        ("pipe_r", (FIONREAD, True), lambda: memoryview(bytearray(2))[::2]),
         ("pipe_r", (FIONREAD,), released),
         ("pipe_r", (FIONREAD,), lambda: 0),
         ("pipe_r", (FIONREAD,), lambda: 2**31),
