@@ -740,7 +740,7 @@ def _pypy_ioctl(
         else:
             # A strided slice of one item is contiguous, but PyPy cannot hand it out as a
             # writable buffer (cffi: an internal SystemError; its fcntl: the copy below).
-            strided = view.ndim == 1 and view.strides[0] != view.itemsize
+            strided = view.ndim == 1 and view.strides != (view.itemsize,)
             if not view.readonly and view.c_contiguous and not strided:
                 pointer = _from_buffer(_CHARS, arg, True)
     if pointer is not None:
