@@ -121,6 +121,16 @@ static int cf_ofd_setlk(int fd, short type, short whence, off_t start, off_t len
 static int cf_ofd_setlkw(int fd, short type, short whence, off_t start, off_t len)
 { return cf_setlk(fd, CF_OFD_SETLKW, type, whence, start, len); }
 
+/* A conflicting lock as the five int64_t Python unpacks: type, whence, start, len, pid. */
+static void cf_store_conflict(int64_t *found, const struct flock *fl)
+{
+    found[0] = fl->l_type;
+    found[1] = fl->l_whence;
+    found[2] = fl->l_start;
+    found[3] = fl->l_len;
+    found[4] = fl->l_pid;
+}
+
 /* The queries: 0 when nothing conflicts, 1 when the conflicting lock is in `found` as
    five int64_t (type, whence, start, len, pid), -1 on error.  `found` is the caller's
    (Python's, one buffer per call in progress), so that nothing another call does,
@@ -134,11 +144,7 @@ static int cf_query(int fd, int cmd, short type, short whence, off_t start, off_
         return -1;
     if (fl.l_type == F_UNLCK)
         return 0;
-    found[0] = fl.l_type;
-    found[1] = fl.l_whence;
-    found[2] = fl.l_start;
-    found[3] = fl.l_len;
-    found[4] = fl.l_pid;
+    cf_store_conflict(found, &fl);
     return 1;
 }
 
@@ -170,12 +176,7 @@ static int cf_query_slot(int fd, int cmd, short type, short whence, off_t start,
         int free_slot = 0;
         if (__atomic_compare_exchange_n(&cf_answer_busy[k], &free_slot, 1, 0,
                                         __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-            int64_t *found = cf_answers[k];
-            found[0] = fl.l_type;
-            found[1] = fl.l_whence;
-            found[2] = fl.l_start;
-            found[3] = fl.l_len;
-            found[4] = fl.l_pid;
+            cf_store_conflict(cf_answers[k], &fl);
             return k + 1;
         }
     }
@@ -782,16 +783,21 @@ def compiler_command() -> list[str]:
     return shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
 
 
-def _compiles(source: str) -> tuple[bool, str]:
+def _compiler(source: str, *flags: str) -> subprocess.CompletedProcess[str]:
+    """The build's compiler run with ``flags`` on ``source`` (a probe file of its own)."""
     with tempfile.TemporaryDirectory(prefix="cfcntl-probe-") as tmp:
         path = Path(tmp, "probe.c")
         path.write_text(source, encoding="utf-8")
-        proc = subprocess.run(
-            [*compiler_command(), "-fsyntax-only", str(path)],
+        return subprocess.run(
+            [*compiler_command(), *flags, str(path)],
             capture_output=True,
             text=True,
             check=False,
         )
+
+
+def _compiles(source: str) -> tuple[bool, str]:
+    proc = _compiler(source, "-fsyntax-only")
     return proc.returncode == 0, proc.stderr
 
 
@@ -840,24 +846,14 @@ REQUEST_HEADERS = (
 _ENCODERS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC"})
 
 
-def _preprocess(source: str, *flags: str) -> str:
-    with tempfile.TemporaryDirectory(prefix="cfcntl-probe-") as tmp:
-        path = Path(tmp, "probe.c")
-        path.write_text(source, encoding="utf-8")
-        return subprocess.run(
-            [*compiler_command(), *flags, str(path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-
-
 def request_macros(preamble: str = PREAMBLE) -> list[str]:
     """Every ioctl request macro ``preamble``'s headers define that the compiler takes as an
     integer constant, sorted: found with ``cc -E -dD``, which gives each macro's header."""
     where = ""
     macros: dict[str, tuple[str, str]] = {}
-    for line in _preprocess(preamble, "-E", "-dD").splitlines():
+    proc = _compiler(preamble, "-E", "-dD")
+    proc.check_returncode()
+    for line in proc.stdout.splitlines():
         marker = re.match(r'# \d+ "([^"]*)"', line)
         if marker:
             where = marker.group(1)
