@@ -528,6 +528,14 @@ def _ratio(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}x"
 
 
+def _cells(results: Results, row: Row) -> str:
+    """A row's three columns: ns per call, vs stdlib, x floor."""
+    return (
+        f"{row.median:>8.0f} {_ratio(results.speedup(row)):>10} "
+        f"{_ratio(results.over_floor(row)):>8}"
+    )
+
+
 def table(results: Results) -> str:
     """The results as a text table, with the targets' verdicts under it."""
     m = results.machine
@@ -543,10 +551,7 @@ def table(results: Results) -> str:
     ]
     for group in GROUPS:
         for k, row in enumerate(r for r in results.rows if r.group == group):
-            lines.append(
-                f"{group if k == 0 else '':<16} {row.impl:<{w}} {row.median:>8.0f} "
-                f"{_ratio(results.speedup(row)):>10} {_ratio(results.over_floor(row)):>8}"
-            )
+            lines.append(f"{group if k == 0 else '':<16} {row.impl:<{w}} {_cells(results, row)}")
     lines.append("")
     for t in TARGETS:
         verdict = results.verdict(t)
@@ -575,12 +580,7 @@ def beside(runs: list[Results]) -> str:
         cells = []
         for run in runs:
             row = run.row(group, impl)
-            cells.append(
-                f"{'':>8} {'':>10} {'':>8}"
-                if row is None
-                else f"{row.median:>8.0f} {_ratio(run.speedup(row)):>10} "
-                f"{_ratio(run.over_floor(row)):>8}"
-            )
+            cells.append(f"{'':>8} {'':>10} {'':>8}" if row is None else _cells(run, row))
         lines.append(
             f"{group if group != last else '':<16} {impl:<{w}}"
             + "   ".join(f" {c}" for c in cells).rstrip()

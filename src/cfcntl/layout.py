@@ -27,8 +27,7 @@ HAND_WRITTEN: dict[str, tuple[tuple[str, str], ...]] = {
 def ctypes_declarations() -> dict[str, type[ctypes.Structure]]:
     """ctypes declarations of the structs, per C struct: the ctypes binding's.
 
-    Imported on demand, so that ``import cfcntl`` loads neither ctypes nor the stdlib
-    ``fcntl`` and ``termios`` the binding uses.
+    Imported on demand, so that ``import cfcntl`` does not load ctypes.
     """
     from . import ctypes_binding
 
