@@ -1,4 +1,4 @@
-"""pytest-benchmark over cfcntl.bench's table: one group per operation, one test per
+"""pytest-benchmark over cfcntl.tools.bench's table: one group per operation, one test per
 implementation, every result asserted.
 
     pytest bench/                         # time them (pytest-benchmark's table)
@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from cfcntl import bench
+from cfcntl.tools import bench
 
 
 @pytest.fixture(scope="module")

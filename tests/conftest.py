@@ -1,16 +1,22 @@
-"""Fixtures shared by the suite: an independent C compiler run, a pseudo-terminal, a file,
-and a check that no test leaves a signal blocked."""
+"""Fixtures shared by the suite: an independent C compiler run, a pseudo-terminal, files,
+the lock-holding child (cfcntl.tools.lockchild), and a check that no test leaves a signal
+blocked."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
+import cfcntl
+from cfcntl.tools.lockchild import TIMEOUT, Child, Hold
 
 RunC = Callable[[str], str]
 
@@ -64,3 +70,57 @@ def regular(tmp_path: Path) -> Iterator[int]:
     os.write(fd, b"hello world\n")
     yield fd
     os.close(fd)
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    """A 64-byte file of zeros in tmp_path, to lock."""
+    p = tmp_path / "locked"
+    p.write_bytes(b"\0" * 64)
+    return p
+
+
+@pytest.fixture
+def fd(path: Path) -> Iterator[int]:
+    """A descriptor of ``path``, open for reading and writing (closed afterwards unless the
+    test closed it)."""
+    number = os.open(path, os.O_RDWR)
+    yield number
+    with contextlib.suppress(OSError):
+        os.close(number)
+
+
+@pytest.fixture
+def hold(path: Path) -> Iterator[Hold]:
+    """``hold(*statements)``: a child process (cfcntl.tools.lockchild.Child) with ``fd``
+    open on ``path`` that ran ``statements`` and said ready; all are stopped at teardown."""
+    children: list[Child] = []
+
+    def start(*setup: str) -> Child:
+        child = Child(path, *setup, lifetime=60)  # no child outlives a broken test long
+        children.append(child)
+        return child
+
+    yield start
+    for child in children:
+        child.stop()
+
+
+WaitForWaiter = Callable[..., None]
+
+
+@pytest.fixture
+def wait_for_waiter(path: Path) -> WaitForWaiter:
+    """``wait_for_waiter(pid=None)``: return once /proc/locks shows a process (``pid``, if
+    given) blocked waiting for a lock on ``path``.
+
+    No event says "a thread is now asleep in F_SETLKW", so this polls, with a deadline.
+    """
+
+    def wait(pid: int | None = None, timeout: float = TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
+        while not any(h.waiting and pid in (None, h.pid) for h in cfcntl.file_locks(path)):
+            assert time.monotonic() < deadline, f"nobody ({pid}) blocked on {path} in {timeout} s"
+            time.sleep(0.002)
+
+    return wait

@@ -1,4 +1,4 @@
-"""cfcntl.bench and ``python -m cfcntl bench``: every contender checked, the table, the
+"""cfcntl.tools.bench and ``python -m cfcntl bench``: every contender checked, the table, the
 ratios, the JSON, the plot's missing-matplotlib error, and the C floor's own checks."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cfcntl import bench
 from cfcntl._cfcntl import lib
+from cfcntl.tools import bench
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -76,7 +76,8 @@ def test_plot_draws_a_png(tmp_path: Path) -> None:
         pytest.skip("matplotlib is not installed (the plot extra)")
     png = tmp_path / "b.png"
     code = (
-        f"from cfcntl import bench\nbench.plot(bench.run(rounds=1, sample=0.0005), {str(png)!r})\n"
+        "from cfcntl.tools import bench\n"
+        f"bench.plot(bench.run(rounds=1, sample=0.0005), {str(png)!r})\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

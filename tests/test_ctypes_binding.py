@@ -1,5 +1,6 @@
-"""cfcntl.ctypes_binding: the record-lock suite of test_locks.py run again through it, its
-errors word for word against cfcntl's, fionread, and its struct against the compiler's."""
+"""cfcntl.tools.ctypes_binding: its errors word for word against cfcntl's, fionread, and its
+struct against the compiler's.  (test_locks.py runs the record-lock suite through it, with
+its ``binding`` fixture.)"""
 
 from __future__ import annotations
 
@@ -9,57 +10,16 @@ import fcntl
 import os
 import socket
 import termios
-import types
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import test_locks
-from test_locks import *  # noqa: F403  (the suite, its fixtures; run here through ctypes)
 
 import cfcntl
-from cfcntl import ctypes_binding as ct
-from cfcntl.layout import ctypes_mirror
-
-CT_FUNCTIONS = [ct.getlk, ct.setlk, ct.setlkw]
-
-
-@pytest.fixture(autouse=True)
-def through_ctypes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """test_locks.py calls cfcntl.getlk/setlk/setlkw: here they are the ctypes binding's."""
-    for func in CT_FUNCTIONS:
-        monkeypatch.setattr(cfcntl, func.__name__, func)
-
-
-def _again(test: Callable[..., Any], *marks: pytest.MarkDecorator) -> Callable[..., Any]:
-    """``test`` without its parametrization over cfcntl's functions, re-parametrized."""
-    copy = types.FunctionType(test.__code__, test.__globals__, test.__name__)
-    copy.__doc__ = test.__doc__
-    for mark in reversed(marks):
-        copy = mark(copy)
-    return copy
-
-
-_over_ct = pytest.mark.parametrize("func", CT_FUNCTIONS, ids=lambda f: f.__name__)
-test_fd_argument = _again(test_locks.test_fd_argument, _over_ct)
-test_kernel_refusals = _again(
-    test_locks.test_kernel_refusals,
-    _over_ct,
-    pytest.mark.parametrize("args, kwargs, err", test_locks.BAD),
-)
-test_argument_refusals_name_the_argument = _again(
-    test_locks.test_argument_refusals_name_the_argument,
-    _over_ct,
-    pytest.mark.parametrize("args, kwargs, exc, message", test_locks.OUT_OF_RANGE),
-)
-
-
-def test_the_suite_runs_through_ctypes() -> None:
-    """The fixture above is in force: the suite's cfcntl.getlk is the ctypes one."""
-    assert cfcntl.getlk is ct.getlk and cfcntl.setlkw is ct.setlkw
-
+from cfcntl.tools import ctypes_binding as ct
+from cfcntl.tools.declarations import compared, ctypes_mirror
 
 BAD_CALLS = [
     ((70000,), {}),
@@ -140,11 +100,11 @@ def test_fionread_kernel_errors(tmp_path: Path, pipe: tuple[int, int]) -> None:
 
 def test_struct_matches_the_compilers() -> None:
     """ctypes' own padding rules give the compiler's layout: every offset, size, the tail."""
-    lay = cfcntl.layout()["struct flock"]
-    assert lay.ctypes is not None and lay.ctypes.problems == ()
-    assert ctypes.sizeof(ct.flock) == lay.size
-    assert [(f.offset, f.size) for f in lay.ctypes.fields] == [
-        (f.offset, f.size) for f in lay.fields
+    c = compared()["struct flock"]
+    assert c.ctypes is not None and c.ctypes.problems == ()
+    assert ctypes.sizeof(ct.flock) == c.layout.size
+    assert [(f.offset, f.size) for f in c.ctypes.fields] == [
+        (f.offset, f.size) for f in c.layout.fields
     ]
 
 

@@ -31,7 +31,7 @@ import pytest
 import cfcntl
 from cfcntl import _record, ioc, ioctls
 from cfcntl._cfcntl import ffi, lib
-from cfcntl._lockchild import LockChild
+from cfcntl.tools.lockchild import LockChild
 
 # --------------------------------------------------------------------------- sizeless requests
 
@@ -194,8 +194,10 @@ def test_version_is_the_package_metadata() -> None:
 
 
 def test_layout_still_compares_the_ctypes_declaration() -> None:
-    mirror = cfcntl.layout()["struct flock"].ctypes
-    assert mirror is not None and mirror.source == "cfcntl.ctypes_binding.flock"
+    from cfcntl.tools.declarations import compared
+
+    mirror = compared()["struct flock"].ctypes
+    assert mirror is not None and mirror.source == "cfcntl.tools.ctypes_binding.flock"
     assert mirror.problems == ()
 
 

@@ -1,5 +1,5 @@
 """The lock inspector: cfcntl.file_locks and ``python -m cfcntl locks PATH``, on real locks
-held by real child processes (see test_manager.py for the helpers)."""
+held by real child processes (the ``hold`` fixture's: cfcntl.tools.lockchild)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,17 @@ import os
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
-
-from test_manager import Hold, hold, let_go, path, wait_for_waiter
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Holder, Lock
-
-__all__ = ["hold", "path"]  # fixtures
+from cfcntl.tools.lockchild import Hold
 
 KINDS = (
-    f"cfcntl.setlk(fd, {W}, 10, 5, ofd=True)\n"
-    f"cfcntl.setlk(fd, {R}, 100, 0)\n"
-    "fcntl.flock(os.open(sys.argv[1], os.O_RDONLY), fcntl.LOCK_SH)"
+    f"cfcntl.setlk(fd, {W}, 10, 5, ofd=True)",
+    f"cfcntl.setlk(fd, {R}, 100, 0)",
+    "fcntl.flock(os.open(path, os.O_RDONLY), fcntl.LOCK_SH)",
 )
 
 
@@ -28,7 +26,7 @@ def test_every_kind_with_its_holder(path: Path, hold: Hold) -> None:
     """An OFD write lock on 10..14, a POSIX read lock from 100 to EOF and a flock lock,
     all held by one child: each is listed with the child's pid and command, the OFD one
     (pid -1 in /proc/locks) resolved through the child's fdinfo to its descriptor."""
-    child = hold(KINDS)
+    child = hold(*KINDS)
     name = cfcntl.holders.command(child.pid)
     found = cfcntl.file_locks(path)
     ofd_fd = next(h.fd for h in found if h.kind == "OFD")
@@ -45,15 +43,17 @@ def test_every_kind_with_its_holder(path: Path, hold: Hold) -> None:
         assert (
             sorted(cfcntl.file_locks(f)) == sorted(cfcntl.file_locks(f.fileno())) == sorted(found)
         )
-    let_go(child)
+    child.let_go()
     assert cfcntl.file_locks(path) == []
 
 
-def test_a_waiter_is_listed_as_waiting(path: Path, hold: Hold) -> None:
+def test_a_waiter_is_listed_as_waiting(
+    wait_for_waiter: Callable[..., None], path: Path, hold: Hold
+) -> None:
     hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     thread = threading.Thread(target=lambda: Lock(path, ofd=False).acquire(5), daemon=True)
     thread.start()
-    wait_for_waiter(path)
+    wait_for_waiter()
     waiting = [h for h in cfcntl.file_locks(path) if h.waiting]
     assert [(h.pid, h.kind, h.type) for h in waiting] == [(os.getpid(), "POSIX", W)]
 
@@ -92,7 +92,7 @@ def test_cli_table_and_json(path: Path, hold: Hold) -> None:
     """The table has a header and one aligned row per lock; --json has the same locks."""
     empty = cli(str(path))
     assert (empty.returncode, empty.stdout) == (0, f"no locks on {path}\n")
-    child = hold(KINDS)
+    child = hold(*KINDS)
     table = cli(str(path))
     assert table.returncode == 0, table.stderr
     lines = table.stdout.splitlines()

@@ -1,4 +1,5 @@
-"""cfcntl.layout() against an independent C program, and the struct-module formats."""
+"""cfcntl.layout() against an independent C program, and the struct-module formats and the
+ctypes declaration checked against it (cfcntl.tools.declarations)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 
 import cfcntl
 from cfcntl.layout import Field, StructLayout
+from cfcntl.tools.declarations import compared
 
 RunC = Callable[[str], str]
 
@@ -93,7 +95,7 @@ def test_flock_hand_written_formats_are_short() -> None:
     """The fcntl docs' 'hhllhh' and the field-by-field 'hhqqi' pack to 28 bytes; the
     kernel's struct flock is 32 on x86-64, and cfcntl says so."""
     lay = cfcntl.layout()["struct flock"]
-    by_format = {f.format: f for f in lay.hand_written}
+    by_format = {f.format: f for f in compared()["struct flock"].hand_written}
     for fmt in ("hhllhh", "hhqqi"):
         entry = by_format[fmt]
         assert entry.size == struct.calcsize(fmt)
@@ -109,10 +111,10 @@ def test_flock_hand_written_formats_are_short() -> None:
 def test_ctypes_layout_matches_an_independent_c_program(run_c: RunC) -> None:
     """The ctypes binding's struct flock against the C program: every field, the size."""
     c = c_layout(run_c)["struct flock"]
-    mirror = cfcntl.layout()["struct flock"].ctypes
+    mirror = compared()["struct flock"].ctypes
     assert mirror is not None and mirror.problems == ()
     assert mirror.size == c["sizeof"][1]
     assert {f.name: (f.offset, f.size) for f in mirror.fields} == {
         m: where for m, where in c.items() if m != "sizeof"
     }
-    assert cfcntl.layout()["struct f_owner_ex"].ctypes is None
+    assert compared()["struct f_owner_ex"].ctypes is None

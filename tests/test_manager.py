@@ -1,9 +1,8 @@
 """cfcntl.Lock: paths and descriptors, modes, ranges, conversion, timeouts, errors, holders.
 
-Other processes are real children (``sys.executable -c HOLD``) that run the code given
-on their command line with ``fd`` open on the file, say ``ready``, then run each line
-sent to their stdin (answering ``done``) and hold whatever they locked until it closes.
-The helpers here are shared with test_holders.py and test_reliability.py.
+Other processes are real children, the ``hold`` fixture's (cfcntl.tools.lockchild: each
+runs the Python statements it is given with ``fd`` open on the file, then each line it is
+sent, and holds whatever it locked until its stdin closes).
 """
 
 from __future__ import annotations
@@ -15,76 +14,16 @@ import signal
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from test_locks import path  # the fixture: a 64-byte file in tmp_path
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Flock, Lock
+from cfcntl.tools.lockchild import TIMEOUT, Hold
 
-TIMEOUT = 10.0
-
-HOLD = r"""
-import fcntl, os, signal, sys
-import cfcntl
-signal.alarm(60)  # no child outlives a broken test
-fd = os.open(sys.argv[1], os.O_RDWR)
-exec(sys.argv[2])
-print("ready", flush=True)
-for line in sys.stdin:
-    exec(line)
-    print("done", flush=True)
-"""
-
-Hold = Callable[[str], subprocess.Popen[str]]
-__all__ = ["path"]  # a fixture, re-exported for test_holders.py and test_reliability.py
-
-
-@pytest.fixture
-def hold(path: Path) -> Iterator[Hold]:
-    """Start a child that runs ``code`` with ``fd`` open on ``path`` and then holds on;
-    all are killed at teardown."""
-    children: list[subprocess.Popen[str]] = []
-
-    def start(code: str) -> subprocess.Popen[str]:
-        child = subprocess.Popen(
-            [sys.executable, "-c", HOLD, str(path), code],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        children.append(child)
-        assert child.stdout is not None and child.stdout.readline() == "ready\n"
-        return child
-
-    yield start
-    for child in children:
-        child.kill()
-        child.wait()
-        for stream in (child.stdin, child.stdout):
-            if stream:
-                stream.close()
-
-
-def let_go(child: subprocess.Popen[str]) -> None:
-    """Close the child's stdin: it exits and the kernel drops its locks."""
-    assert child.stdin is not None
-    child.stdin.close()
-    assert child.wait(TIMEOUT) == 0
-
-
-def wait_for_waiter(path: Path, timeout: float = TIMEOUT) -> None:
-    """Return once /proc/locks shows someone blocked on ``path``.
-
-    No event says "a thread is now asleep in F_SETLKW", so this polls, with a deadline.
-    """
-    deadline = time.monotonic() + timeout
-    while not any(h.waiting for h in cfcntl.file_locks(path)):
-        assert time.monotonic() < deadline, f"nobody blocked on {path} within {timeout} s"
-        time.sleep(0.002)
+WaitForWaiter = Callable[..., None]
 
 
 def open_fds() -> int:
@@ -200,15 +139,10 @@ def test_bad_arguments(path: Path) -> None:
     assert Lock(path).holders() == []
 
 
-def send(child: subprocess.Popen[str], code: str) -> None:
-    """Have the child run one line of code (it answers "done" when it has)."""
-    assert child.stdin is not None
-    child.stdin.write(code + "\n")
-    child.stdin.flush()
-
-
 @pytest.mark.parametrize("timeout", [None, 5.0])
-def test_edeadlk_is_raised_not_hung(path: Path, hold: Hold, timeout: float | None) -> None:
+def test_edeadlk_is_raised_not_hung(
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+) -> None:
     """POSIX Locks: we hold byte 0, a child holds byte 1 and waits for byte 0; our wait
     for byte 1 would close the cycle and the kernel answers EDEADLK, with or without a
     timeout.  Our byte 0 stays held until released, which ends the child's wait.  A
@@ -217,9 +151,9 @@ def test_edeadlk_is_raised_not_hung(path: Path, hold: Hold, timeout: float | Non
     mine = Lock(fd, start=0, length=1, ofd=False)
     mine.acquire()
     child = hold(f"cfcntl.setlk(fd, {W}, 1, 1)")
-    send(child, f"cfcntl.setlkw(fd, {W}, 0, 1)")
-    wait_for_waiter(path)
-    watchdog = threading.Timer(TIMEOUT, child.kill)
+    child.send(f"cfcntl.setlkw(fd, {W}, 0, 1)")
+    wait_for_waiter()
+    watchdog = threading.Timer(TIMEOUT, child.proc.kill)
     watchdog.start()
     try:
         with pytest.raises(OSError) as info:
@@ -227,16 +161,16 @@ def test_edeadlk_is_raised_not_hung(path: Path, hold: Hold, timeout: float | Non
     finally:
         watchdog.cancel()
     assert info.value.errno == errno.EDEADLK
-    assert child.poll() is None and mine.locked
+    assert child.proc.poll() is None and mine.locked
     mine.release()
-    assert child.stdout is not None and child.stdout.readline() == "done\n"
+    assert child.answer() is None  # the child's wait for byte 0 ended
     os.close(fd)
 
 
 def test_holders_name_the_process(path: Path, hold: Hold) -> None:
     """Lock.holders() names the child holding a conflicting POSIX or OFD lock by pid and
     command; a non-conflicting lock (another range, or a reader for a reader) is left out."""
-    child = hold(f"cfcntl.setlk(fd, {W}, 0, 10)\ncfcntl.setlk(fd, {R}, 20, 10, ofd=True)")
+    child = hold(f"cfcntl.setlk(fd, {W}, 0, 10)", f"cfcntl.setlk(fd, {R}, 20, 10, ofd=True)")
     name = cfcntl.holders.command(child.pid)
     assert name and name.startswith("python")
     everything = Lock(path).holders()

@@ -2,30 +2,30 @@
 close and fork semantics, a model of the kernel's range arithmetic, and no leaks.
 
 Bounded in time: every wait has a deadline; events, not sleeps, say when to go on (the
-one poll, for "a thread is asleep in F_SETLKW", is wait_for_waiter in test_manager.py).
+one poll, for "a thread is asleep in F_SETLKW", is conftest's wait_for_waiter).
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import signal
-import struct
 import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings, strategies as st
-from test_manager import TIMEOUT, Hold, hold, let_go, path, wait_for_waiter
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_UNLCK as U, F_WRLCK as W, Flock, Lock
+from cfcntl.tools import struct_path
+from cfcntl.tools.lockchild import TIMEOUT, Hold
 
-__all__ = ["hold", "path"]  # fixtures
+WaitForWaiter = Callable[..., None]
 
 # -- no lost update ------------------------------------------------------------------------
 
@@ -138,15 +138,17 @@ def test_timeout_precision_and_cpu(path: Path, hold: Hold) -> None:
 
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
-def test_a_dying_holder_lets_the_waiter_in(path: Path, hold: Hold, timeout: float | None) -> None:
+def test_a_dying_holder_lets_the_waiter_in(
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+) -> None:
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0, ofd=True)")
     lock = Lock(path, timeout=timeout)
     got = threading.Event()
     waiter = threading.Thread(target=lambda: (lock.acquire(), got.set()), daemon=True)
     waiter.start()
-    wait_for_waiter(path)
+    wait_for_waiter()
     assert not got.is_set()
-    child.kill()
+    child.proc.kill()
     assert got.wait(TIMEOUT) and lock.locked
     lock.release()
 
@@ -159,7 +161,9 @@ class Interrupted(Exception):
 
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
-def test_a_raising_handler_ends_the_wait(path: Path, hold: Hold, timeout: float | None) -> None:
+def test_a_raising_handler_ends_the_wait(
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+) -> None:
     """SIGUSR1 during the wait: the handler's exception ends it, and nothing is held (once
     the holder goes, the file is free)."""
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
@@ -168,7 +172,7 @@ def test_a_raising_handler_ends_the_wait(path: Path, hold: Hold, timeout: float 
         raise Interrupted
 
     def fire() -> None:
-        wait_for_waiter(path)
+        wait_for_waiter()
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
 
     old = signal.signal(signal.SIGUSR1, handler)
@@ -184,13 +188,13 @@ def test_a_raising_handler_ends_the_wait(path: Path, hold: Hold, timeout: float 
         sender.join(TIMEOUT)  # its signal, if any, is sent before the handler goes
         signal.signal(signal.SIGUSR1, old)
     assert not lock.locked
-    let_go(child)
+    child.let_go()
     assert cfcntl.file_locks(path) == []
 
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_returning_handler_lets_the_wait_go_on(
-    path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
 ) -> None:
     """A handler that returns: the wait resumes (seen asleep again) and takes the lock
     when the holder goes."""
@@ -198,11 +202,11 @@ def test_a_returning_handler_lets_the_wait_go_on(
     handled = threading.Event()
 
     def fire() -> None:
-        wait_for_waiter(path)
+        wait_for_waiter()
         signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
         assert handled.wait(TIMEOUT)
-        wait_for_waiter(path)
-        let_go(child)
+        wait_for_waiter()
+        child.let_go()
 
     old = signal.signal(signal.SIGUSR1, lambda n, f: handled.set())
     lock = Lock(path, timeout=timeout)
@@ -218,18 +222,20 @@ def test_a_returning_handler_lets_the_wait_go_on(
 
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
-def test_acquire_releases_the_gil(path: Path, hold: Hold, timeout: float | None) -> None:
+def test_acquire_releases_the_gil(
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+) -> None:
     """Another Python thread counts to 100000 while acquire is confirmed still waiting."""
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     lock = Lock(path, timeout=timeout)
     waiter = threading.Thread(target=lock.acquire, daemon=True)
     waiter.start()
-    wait_for_waiter(path)
+    wait_for_waiter()
     n = 0
     while n < 100_000:
         n += 1
     assert waiter.is_alive() and not lock.locked
-    let_go(child)
+    child.let_go()
     waiter.join(TIMEOUT)
     assert lock.locked
     lock.release()
@@ -302,7 +308,6 @@ def test_fork_semantics(path: Path, ofd: bool) -> None:
 # -- the kernel's range arithmetic, against a model and the stdlib struct path -------------
 
 OFFSET_MAX = 2**63 - 1
-FMT = cfcntl.layout()["struct flock"].format
 OFFSETS = st.one_of(
     st.integers(-300, 300),
     st.integers(-(2**63), OFFSET_MAX),
@@ -334,17 +339,6 @@ def model(whence: int, start: int, length: int, pos: int, size: int) -> tuple[in
 
 def as_flock(type: int, first: int, last: int, pid: int) -> Flock:
     return Flock(type, os.SEEK_SET, first, 0 if last == OFFSET_MAX else last - first + 1, pid)
-
-
-def stdlib_getlk(fd: int, type: int, start: int, length: int, whence: int) -> Flock | int:
-    try:
-        answer = fcntl.fcntl(
-            fd, cfcntl.F_OFD_GETLK, struct.pack(FMT, type, whence, start, length, 0)
-        )
-    except OSError as exc:
-        return exc.errno or 0
-    found = Flock(*struct.unpack(FMT, answer))
-    return found if found.type != U else 0
 
 
 @settings(max_examples=300, deadline=None)
@@ -386,7 +380,9 @@ def test_ranges_against_the_model_and_the_stdlib(
             with pytest.raises(OSError) as info:
                 cfcntl.getlk(prober, qtype, qstart, qlength, qwhence, ofd=True)
             assert info.value.errno == asked
-            assert stdlib_getlk(prober, qtype, qstart, qlength, qwhence) == asked
+            with pytest.raises(OSError) as info:
+                struct_path.getlk(prober, qtype, qstart, qlength, qwhence, ofd=True)
+            assert info.value.errno == asked
             return
         found = cfcntl.getlk(prober, qtype, qstart, qlength, qwhence, ofd=True)
         conflict = (
@@ -397,7 +393,7 @@ def test_ranges_against_the_model_and_the_stdlib(
         )
         want = as_flock(type, *placed, -1) if placed is not None and conflict else None
         assert found == want
-        assert stdlib_getlk(prober, qtype, qstart, qlength, qwhence) == (want or 0)
+        assert struct_path.getlk(prober, qtype, qstart, qlength, qwhence, ofd=True) == want
     finally:
         os.close(holder)
         os.close(prober)

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 import cfcntl
-from cfcntl import bench, report
+from cfcntl.tools import bench, report
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
@@ -105,7 +105,7 @@ def test_report_parity_and_speed_sections() -> None:
         assert f"  pass  {name}\n" in out
     speed = out.split("\nspeed: ", 1)[1].splitlines()[1:]
     assert [line.split()[0] for line in speed] == list(bench.GROUPS)
-    assert "ctypes.Structure" in out and "cfcntl.ctypes_binding.flock" in out
+    assert "ctypes.Structure" in out and "cfcntl.tools.ctypes_binding.flock" in out
 
 
 def test_report_json_has_parity_speed_and_ctypes() -> None:
@@ -124,7 +124,7 @@ def test_report_json_has_parity_speed_and_ctypes() -> None:
 
 BROKEN = """
 import sys
-from cfcntl import report
+from cfcntl.tools import report
 real = report.PARITY["cfcntl"]
 
 def off_by_one(*args, **kwargs):

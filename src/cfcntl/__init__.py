@@ -61,7 +61,6 @@ from .holders import (
 )
 from .layout import (
     Field as Field,
-    Format as Format,
     StructLayout as StructLayout,
     layout as layout,
 )

@@ -86,12 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.job == "locks":
         return locks(args.path, args.json)
     if args.job == "bench":
-        from . import bench
+        from .tools import bench
 
         return bench.main(
             quick=args.quick, json_path=args.json, plot_path=args.plot, beside_path=args.beside
         )
-    from . import report
+    from .tools import report
 
     return report.main(as_json=args.json)
 

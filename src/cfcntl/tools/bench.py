@@ -33,9 +33,10 @@ from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
-from . import constants
-from ._lockchild import LockChild
-from .layout import layout
+from .. import constants
+from ..locks import Flock
+from . import struct_path
+from .lockchild import LockChild
 
 
 @dataclass(frozen=True)
@@ -100,7 +101,7 @@ def _lock_pairs(group: str, cmd: str, ofd: str, helper: str) -> list[Contender]:
         _lock_pair(group, "cfcntl", call("W"), call("U"), "from cfcntl import setlk"),
         _lock_pair(group, BARE, bare("W"), bare("U"), _LIB),
         _lock_pair(
-            group, "ctypes", call("W"), call("U"), "from cfcntl.ctypes_binding import setlk"
+            group, "ctypes", call("W"), call("U"), "from cfcntl.tools.ctypes_binding import setlk"
         ),
         _floor(group, f"cf_floor_setlk(fd, {cmd}, W, 0, 100, n)"),
     ]
@@ -125,7 +126,7 @@ def _getlk(
             f"result == {found}",
             f"{_LIB}; from cfcntl._cfcntl import ffi; answer = ffi.new('int64_t[5]')",
         ),
-        Contender(group, "ctypes", call, typed, "from cfcntl.ctypes_binding import getlk"),
+        Contender(group, "ctypes", call, typed, "from cfcntl.tools.ctypes_binding import getlk"),
         _floor(group, f"cf_floor_getlk(fd, F_GETLK, W, {start}, 100, {expect}, n)"),
     ]
 
@@ -160,7 +161,7 @@ _BASE: tuple[Contender, ...] = (
         "ctypes",
         "fionread(r)",
         "result == len(WAITING)",
-        "from cfcntl.ctypes_binding import fionread",
+        "from cfcntl.tools.ctypes_binding import fionread",
     ),
     _floor("fionread", "cf_floor_fionread(r, len(WAITING), n)"),
     Contender(
@@ -301,12 +302,10 @@ class Scene:
         master, slave = os.openpty()
         self._open(master, slave)
         fcntl.ioctl(master, constants.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
-        fmt = layout()["struct flock"].format
 
-        def lock_seen(_: object) -> tuple[int, ...]:
+        def lock_seen(_: object) -> Flock | None:
             """The lock another open file description sees on bytes 0..99."""
-            query = struct.pack(fmt, wrlck, os.SEEK_SET, 0, 100, 0)
-            return struct.unpack(fmt, fcntl.fcntl(probe, constants.F_OFD_GETLK, query))
+            return struct_path.getlk(probe, wrlck, 0, 100, ofd=True)
 
         self.names = {
             "fd": fd,
@@ -318,15 +317,15 @@ class Scene:
             "count": array.array("i", [0]),
             "array": array.array,
             "n": 1000,
-            "FMT": fmt,
+            "FMT": struct_path.FORMAT,
             "FMT28": "hhllhh",
             "W": wrlck,
             "U": constants.F_UNLCK,
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
-            "held": lambda _: lock_seen(_)[:4] == (wrlck, os.SEEK_SET, 0, 100),
-            "free": lambda _: lock_seen(_)[0] == constants.F_UNLCK,
+            "held": lambda _: (lock_seen(_) or ())[:4] == (wrlck, os.SEEK_SET, 0, 100),
+            "free": lambda _: lock_seen(_) is None,
             **{
                 name: constants.require(name)
                 for name in (
@@ -443,7 +442,7 @@ class Results:
 
 def machine() -> dict[str, str]:
     """What ran the benchmark."""
-    from . import __version__
+    from .. import __version__
 
     python = platform.python_version()
     if sys.implementation.name != "cpython":  # PyPy: its own version too

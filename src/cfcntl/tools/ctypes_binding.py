@@ -4,7 +4,7 @@ The same signatures, results and exceptions as :func:`cfcntl.getlk`, :func:`cfcn
 :func:`cfcntl.setlkw` and ``cfcntl.ioctls.fionread``, for comparison (the report's parity
 check, the benchmarks).  libc's ``fcntl()`` and ``ioctl()`` are called through ctypes with
 fixed argument types, ``struct flock`` is a :class:`ctypes.Structure` (whose padding rules
-give the C layout, 32 bytes on x86-64: see ``cfcntl.layout()``), errno comes back through
+give the C layout, 32 bytes on x86-64: see ``cfcntl.tools.declarations``), errno comes back through
 ``use_errno=True``, and the numbers are cfcntl's, from its compiled module (the stdlib
 ``fcntl`` may lack some: PyPy 7.3's has no F_OFD_*).
 ctypes silently truncates an int too wide for its C type, so every argument is checked
@@ -16,9 +16,9 @@ from __future__ import annotations
 import ctypes
 import os
 
-from . import constants as _c
-from ._syscall import FileDescriptorLike, fileno, oserror, refused
-from .locks import Flock, lock_arguments
+from .. import constants as _c
+from .._syscall import FileDescriptorLike, fileno, oserror, refused
+from ..locks import Flock, lock_arguments
 
 
 class flock(ctypes.Structure):

@@ -8,10 +8,8 @@ same holder, range and type); and a speed summary from a quick benchmark.
 
 from __future__ import annotations
 
-import fcntl
 import json
 import os
-import struct
 import sys
 import tempfile
 import textwrap
@@ -19,10 +17,12 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-from . import bench, compat, constants, ctypes_binding, ioc, ioctls
-from ._lockchild import LockChild
-from .layout import StructLayout, layout, struct_layout
-from .locks import Flock, getlk
+from .. import compat, constants, ioc, ioctls
+from ..layout import struct_layout
+from ..locks import Flock, getlk
+from . import bench, ctypes_binding, struct_path
+from .declarations import Compared, compare, compared
+from .lockchild import LockChild
 
 _LOCK_TYPES = frozenset({"F_RDLCK", "F_WRLCK", "F_UNLCK", "F_EXLCK", "F_SHLCK"})
 _GROUPS = (
@@ -51,36 +51,17 @@ def group(name: str) -> str:
     return "commands"
 
 
-def struct_getlk(
-    fd: int,
-    type: int = constants.F_WRLCK,
-    start: int = 0,
-    length: int = 0,
-    whence: int = os.SEEK_SET,
-    *,
-    ofd: bool = False,
-    call: Callable[..., Any] = fcntl.fcntl,
-) -> Flock | None:
-    """getlk the stdlib way: ``struct.pack`` with the compiler's exact format, then
-    ``call`` (``fcntl.fcntl``, or a drop-in with its signature), with cfcntl's command
-    numbers (the stdlib fcntl may lack some: PyPy 7.3's has no F_OFD_*)."""
-    fmt = layout()["struct flock"].format
-    cmd = constants.require("F_OFD_GETLK") if ofd else constants.F_GETLK
-    answer = struct.unpack(fmt, call(fd, cmd, struct.pack(fmt, type, whence, start, length, 0)))
-    return None if answer[0] == constants.F_UNLCK else Flock(*answer)
-
-
 #: The implementations the parity check runs: each a getlk with cfcntl's signature
-#: (a drop-in fcntl module: ``functools.partial(struct_getlk, call=module.fcntl)``).
+#: (a drop-in fcntl module: ``functools.partial(struct_path.getlk, call=module.fcntl)``).
 PARITY: dict[str, Callable[..., Flock | None]] = {
-    "stdlib (struct.pack, exact format)": struct_getlk,
+    "stdlib (struct.pack, exact format)": struct_path.getlk,
     "cfcntl": getlk,
     "ctypes": ctypes_binding.getlk,
-    "compat (struct.pack, exact format)": partial(struct_getlk, call=compat.fcntl),
+    "compat (struct.pack, exact format)": partial(struct_path.getlk, call=compat.fcntl),
 }
 
 _W, _R, _SET = constants.F_WRLCK, constants.F_RDLCK, os.SEEK_SET
-#: What the parity check's child holds: kind:type:start:length (see cfcntl._lockchild).
+#: What the parity check's child holds: kind:type:start:length (see cfcntl.tools.lockchild).
 HELD = (f"posix:{_W}:10:10", f"posix:{_R}:30:10", f"ofd:{_W}:50:10")
 
 
@@ -145,23 +126,23 @@ def _static() -> dict[str, Any]:
         **bench.machine(),
         "structs": {
             name: {
-                "size": lay.size,
-                "alignment": lay.alignment,
-                "format": lay.format,
-                "fields": [f._asdict() for f in lay.fields],
+                "size": c.layout.size,
+                "alignment": c.layout.alignment,
+                "format": c.layout.format,
+                "fields": [f._asdict() for f in c.layout.fields],
                 "hand_written": [
-                    {**f._asdict(), "problems": list(f.problems)} for f in lay.hand_written
+                    {**f._asdict(), "problems": list(f.problems)} for f in c.hand_written
                 ],
                 "ctypes": None
-                if lay.ctypes is None
+                if c.ctypes is None
                 else {
-                    "source": lay.ctypes.source,
-                    "size": lay.ctypes.size,
-                    "fields": [f._asdict() for f in lay.ctypes.fields],
-                    "problems": list(lay.ctypes.problems),
+                    "source": c.ctypes.source,
+                    "size": c.ctypes.size,
+                    "fields": [f._asdict() for f in c.ctypes.fields],
+                    "problems": list(c.ctypes.problems),
                 },
             }
-            for name, lay in layout().items()
+            for name, c in compared().items()
         },
         "constants": {n: constants.require(n) for n in constants.NAMES if constants.has(n)},
         "absent": [n for n in constants.NAMES if not constants.has(n)],
@@ -179,7 +160,8 @@ def passed(d: dict[str, Any]) -> bool:
     return all(r["passed"] for r in d["parity"]["results"]) and "error" not in d["speed"]
 
 
-def _struct_text(name: str, lay: StructLayout) -> list[str]:
+def _struct_text(name: str, c: Compared) -> list[str]:
+    lay = c.layout
     lines = [f"{name}: {lay.size} bytes, aligned to {lay.alignment} (from the compiler)"]
     names = max(len("field"), *(len(f.name) for f in lay.fields))
     types = max(len("C type"), *(len(f.ctype) for f in lay.fields))
@@ -190,9 +172,9 @@ def _struct_text(name: str, lay: StructLayout) -> list[str]:
     rows: list[tuple[str, int, str, tuple[str, ...]]] = [
         (lay.format, lay.size, "exact format from the compiler's layout", ())
     ]
-    if lay.ctypes is not None:
-        rows.append(("ctypes.Structure", lay.ctypes.size, lay.ctypes.source, lay.ctypes.problems))
-    rows += [(f.format, f.size, f.source, f.problems) for f in lay.hand_written]
+    if c.ctypes is not None:
+        rows.append(("ctypes.Structure", c.ctypes.size, c.ctypes.source, c.ctypes.problems))
+    rows += [(f.format, f.size, f.source, f.problems) for f in c.hand_written]
     width = max(len("declaration"), *(len(fmt) for fmt, *_ in rows))
     lines.append(f"  {'declaration':<{width}} {'size':>5}  verdict")
     for fmt, size, source, problems in rows:
@@ -241,7 +223,7 @@ def _ioctl_text(d: dict[str, Any]) -> list[str]:
         if r["note"]:
             lines.append(f"  {'':<18} {'':>10}   {r['note']}")
     for name in d["structs"]:
-        lines += ["", *_struct_text(name, struct_layout(name))]
+        lines += ["", *_struct_text(name, compare(struct_layout(name)))]
     return lines
 
 
@@ -287,8 +269,8 @@ def text(d: dict[str, Any] | None = None) -> str:
         f"Linux {d['kernel']}, {d['libc']}",
         "",
     ]
-    for name, lay in layout().items():
-        lines += [*_struct_text(name, lay), ""]
+    for name, c in compared().items():
+        lines += [*_struct_text(name, c), ""]
     defined, absent = d["constants"], d["absent"]
     lines.append(
         f"constants: {len(defined)} of {len(constants.NAMES)} defined by the build's headers"
