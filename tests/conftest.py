@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 import cfcntl
-from cfcntl.tools.lockchild import TIMEOUT, Child, Hold
+from cfcntl.tools.lockchild import TIMEOUT, Child, Hold, WaitForWaiter
 
 RunC = Callable[[str], str]
 
@@ -104,9 +104,6 @@ def hold(path: Path) -> Iterator[Hold]:
     yield start
     for child in children:
         child.stop()
-
-
-WaitForWaiter = Callable[..., None]
 
 
 @pytest.fixture

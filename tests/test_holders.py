@@ -8,12 +8,11 @@ import os
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Holder, Lock
-from cfcntl.tools.lockchild import Hold
+from cfcntl.tools.lockchild import Hold, WaitForWaiter
 
 KINDS = (
     f"cfcntl.setlk(fd, {W}, 10, 5, ofd=True)",
@@ -48,7 +47,7 @@ def test_every_kind_with_its_holder(path: Path, hold: Hold) -> None:
 
 
 def test_a_waiter_is_listed_as_waiting(
-    wait_for_waiter: Callable[..., None], path: Path, hold: Hold
+    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold
 ) -> None:
     hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     thread = threading.Thread(target=lambda: Lock(path, ofd=False).acquire(5), daemon=True)

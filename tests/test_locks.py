@@ -27,11 +27,10 @@ import pytest
 import cfcntl
 from cfcntl import F_RDLCK as R, F_UNLCK as U, F_WRLCK as W, Flock
 from cfcntl.tools import ctypes_binding, struct_path
-from cfcntl.tools.lockchild import TIMEOUT, Hold
+from cfcntl.tools.lockchild import TIMEOUT, Hold, WaitForWaiter
 
 FMT = cfcntl.layout()["struct flock"].format
 SET = os.SEEK_SET
-WaitForWaiter = Callable[..., None]
 
 
 class Call(threading.Thread):

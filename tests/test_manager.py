@@ -14,16 +14,13 @@ import signal
 import subprocess
 import sys
 import threading
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Flock, Lock
-from cfcntl.tools.lockchild import TIMEOUT, Hold
-
-WaitForWaiter = Callable[..., None]
+from cfcntl.tools.lockchild import TIMEOUT, Hold, WaitForWaiter
 
 
 def open_fds() -> int:

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -23,9 +22,7 @@ from hypothesis import given, settings, strategies as st
 import cfcntl
 from cfcntl import F_RDLCK as R, F_UNLCK as U, F_WRLCK as W, Flock, Lock
 from cfcntl.tools import struct_path
-from cfcntl.tools.lockchild import TIMEOUT, Hold
-
-WaitForWaiter = Callable[..., None]
+from cfcntl.tools.lockchild import TIMEOUT, Hold, WaitForWaiter
 
 # -- no lost update ------------------------------------------------------------------------
 

@@ -158,6 +158,9 @@ class Child:
 
 Hold = Callable[..., Child]
 """What the tests' ``hold`` fixture gives: start a :class:`Child` with these statements."""
+WaitForWaiter = Callable[..., None]
+"""What the tests' ``wait_for_waiter`` fixture gives: wait until a process (this pid, if
+given) is blocked waiting for a lock on the file."""
 
 
 class LockChild(Child):
