@@ -169,6 +169,19 @@ def test_exclusive_mode(pty: tuple[int, int]) -> None:
     assert ioctls.read(slave, tiocgexcl, "int") == 0
 
 
+def test_tiocgexcl_reads_the_exclusive_mode(pty: tuple[int, int], regular: int) -> None:
+    """TIOCGEXCL answers 1 after TIOCEXCL and 0 after TIOCNXCL, as the stdlib reads it;
+    on a regular file, ENOTTY; its registry row is the header's int."""
+    _, slave = pty
+    assert ioctls.tiocgexcl(slave) == 0
+    ioctls.tiocexcl(slave)
+    assert ioctls.tiocgexcl(slave) == stdlib_int(slave, ioc.IOR("T", 0x40, "int")) == 1
+    ioctls.tiocnxcl(slave)
+    assert ioctls.tiocgexcl(slave) == 0
+    assert errno_of(lambda: ioctls.tiocgexcl(regular)) == errno.ENOTTY
+    assert ioctls.KNOWN["TIOCGEXCL"][2:] == ("read", "int", "int", "")
+
+
 def test_no_controlling_terminal_is_enotty(pty: tuple[int, int]) -> None:
     """The pty is nobody's controlling terminal: the session and process-group
     requests answer ENOTTY, as they do through the stdlib."""

@@ -63,6 +63,9 @@ tiocspgrp = int_setter(
 tiocexcl = no_argument(
     _lib.cf_tiocexcl, "TIOCEXCL", "Refuse further opens of the terminal (TIOCEXCL)."
 )
+tiocgexcl = int_getter(
+    _lib.cf_tiocgexcl, "TIOCGEXCL", "int", "Whether opens of the terminal are refused (TIOCGEXCL)."
+)
 tiocnxcl = no_argument(
     _lib.cf_tiocnxcl, "TIOCNXCL", "Allow opens of the terminal again (TIOCNXCL)."
 )
