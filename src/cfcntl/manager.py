@@ -16,7 +16,7 @@ import time
 
 from . import holders as _holders
 from ._cfcntl import lib as _lib
-from ._syscall import FAILED, FileDescriptorLike, as_int, fileno, oserror
+from ._syscall import FAILED, FileDescriptorLike, as_int, c_range, fileno, oserror
 from .constants import F_RDLCK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
 from .locks import setlk, setlkw
 
@@ -45,7 +45,7 @@ def _checked_timeout(timeout: object) -> float | None:
     return timeout
 
 
-_FOREVER = (1 << 63) - 1
+_FOREVER = c_range("int64_t")[1]
 """The latest deadline the C wait takes (CLOCK_MONOTONIC ns, int64_t): 292 years of uptime."""
 
 

@@ -1,8 +1,9 @@
 #include "tty.h"
 
-/* Packed, not written into a struct the caller passes: no allocation, one int back, and
-   the fields split with one struct.unpack (get_winsize's bench row, measured in
-   src/cfcntl/ioctls/tty.py). */
+/* Packed, not written into a struct the caller passes: no allocation, one int back, the
+   fields split with one struct.unpack.  get_winsize's Python side costs 370 ns this way,
+   660 with a struct winsize per call and four field reads (measured A/B, interleaved
+   medians): the difference between meeting its 1.2x target and missing it. */
 uint64_t cf_get_winsize(int fd)
 {
     struct winsize ws;
