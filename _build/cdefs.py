@@ -36,7 +36,9 @@ def header_cdef(path: Path) -> str:
 
 #: The pattern constructors of ``_pattern.py``, with the position of their C type
 #: argument (None: the request takes no argument).
-PATTERNS = {"int_getter": 2, "int_setter": 2, "no_argument": None}
+PATTERNS = {"int_getter": 2, "int_setter": 2, "no_argument": None, "struct_setter": 2}
+FIELDS = 3
+"""The position of struct_setter's fields: ((name, struct field, C type), ...)."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class Row:
     helper: str
     request: str
     ctype: str | None
+    fields: tuple[tuple[str, str, str], ...]
+    """struct_setter's (argument, struct field, C type), in order; () for the others."""
     path: str
     """The row's file as compiler messages name it."""
     line: int
@@ -65,6 +69,16 @@ class Row:
             signature = f"static int64_t {self.helper}(int fd, {self.ctype} value)"
             body = [f"    return cf_result(ioctl(fd, {self.request}, &value));"]
             unused = ["fd", "value"]
+        elif self.pattern == "struct_setter":
+            parameters = "".join(f", {c} {name}" for name, _, c in self.fields)
+            signature = f"static int64_t {self.helper}(int fd{parameters})"
+            body = [
+                f"    {self.ctype} arg;",
+                "    memset(&arg, 0, sizeof arg);",
+                *(f"    arg.{field} = {name};" for name, field, _ in self.fields),
+                f"    return cf_result(ioctl(fd, {self.request}, &arg));",
+            ]
+            unused = ["fd", *(name for name, _, _ in self.fields)]
         else:
             signature = f"static int64_t {self.helper}(int fd)"
             body = [f"    return cf_result(ioctl(fd, {self.request}, (unsigned long)0));"]
@@ -86,6 +100,7 @@ class Row:
     def cdef(self) -> str:
         """The helper's declaration for cffi."""
         argument = f", {self.ctype} value" if self.pattern == "int_setter" else ""
+        argument += "".join(f", {c} {name}" for name, _, c in self.fields)
         return f"int64_t {self.helper}(int fd{argument});\n"
 
 
@@ -122,12 +137,19 @@ def rows(path: Path, shown: str | None = None) -> list[Row]:
             if not (isinstance(ctype, ast.Constant) and isinstance(ctype.value, str)):
                 raise RuntimeError(f"{where}: a pattern row's C type is a string literal")
             text = ctype.value
+        fields: tuple[tuple[str, str, str], ...] = ()
+        if call.func.id == "struct_setter":
+            try:
+                fields = tuple(tuple(field) for field in ast.literal_eval(call.args[FIELDS]))
+            except ValueError:
+                raise RuntimeError(f"{where}: a struct row's fields are a literal") from None
         found.append(
             Row(
                 call.func.id,
                 helper.attr,
                 request.value,
                 text,
+                fields,
                 shown,
                 node.lineno,
             )

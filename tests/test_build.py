@@ -134,10 +134,10 @@ def test_every_c_file_compiles_without_a_warning(build_ffi: ModuleType, source: 
 
 
 def _compile_rows(build_ffi: ModuleType, rows: list[object], tmp_path: Path) -> str:
-    """The compiler's messages on the rows' C after cfcntl.h and the fio family."""
+    """The compiler's messages on the rows' C after cfcntl.h and the tty family."""
     source = tmp_path / "rows.c"
     source.write_text(
-        '#include "fio.h"\n' + "".join(row.source() for row in rows),  # type: ignore[attr-defined]
+        '#include "tty.h"\n' + "".join(row.source() for row in rows),  # type: ignore[attr-defined]
         encoding="utf-8",
     )
     proc = subprocess.run(
@@ -166,7 +166,9 @@ def test_a_row_makes_its_helper_and_cdef(build_ffi: ModuleType, tmp_path: Path) 
         'a = int_getter(_lib.cf_a, "FIONREAD", "int", "doc")\n'
         'b = int_setter(_lib.cf_b, "CF_ABSENT", "pid_t", "pgrp", "doc", note="n")\n'
         'c = no_argument(_lib.cf_c, "FIOCLEX", "doc")\n'
-        "d = len('not a row')\n",
+        "d = len('not a row')\n"
+        'e = struct_setter(_lib.cf_e, "TIOCSWINSZ", "struct winsize", '
+        '(("rows", "ws_row", "unsigned short"), ("cols", "ws_col", "unsigned short")), "doc")\n',
         encoding="utf-8",
     )
     rows = build_ffi.cdefs.rows(module)
@@ -174,12 +176,15 @@ def test_a_row_makes_its_helper_and_cdef(build_ffi: ModuleType, tmp_path: Path) 
         ("int_getter", "cf_a", "FIONREAD", "int", 4),
         ("int_setter", "cf_b", "CF_ABSENT", "pid_t", 5),
         ("no_argument", "cf_c", "FIOCLEX", None, 6),
+        ("struct_setter", "cf_e", "TIOCSWINSZ", "struct winsize", 8),
     ]
     assert [row.cdef() for row in rows] == [
         "int64_t cf_a(int fd);\n",
         "int64_t cf_b(int fd, pid_t value);\n",
         "int64_t cf_c(int fd);\n",
+        "int64_t cf_e(int fd, unsigned short rows, unsigned short cols);\n",
     ]
+    assert "arg.ws_col = cols;" in rows[3].source()
     assert "#ifdef CF_ABSENT" in rows[1].source() and "cf_fail(ENOTTY)" in rows[1].source()
     assert _compile_rows(build_ffi, rows, tmp_path) == ""
     assert {"FIONREAD", "CF_ABSENT", "FIOCLEX"} <= set(build_ffi.constants(rows))

@@ -131,6 +131,8 @@ def test_winsize_round_trip_seen_by_the_stdlib(pty: tuple[int, int]) -> None:
 def test_winsize_refusals(pty: tuple[int, int], regular: int) -> None:
     master, _ = pty
     ioctls.set_winsize(master, ioctls.Winsize(10, 20, 0, 0))
+    with pytest.raises(ValueError, match=r"set_winsize\(\): 3 values for the 4 fields"):
+        ioctls.set_winsize(master, (10, 20, 0))
     with pytest.raises(OverflowError, match=r"set_winsize\(\): cols=65536 does not fit"):
         ioctls.set_winsize(master, ioctls.Winsize(10, 65536, 0, 0))
     with pytest.raises(OverflowError, match="ypixel=-1"):

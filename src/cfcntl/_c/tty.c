@@ -16,15 +16,3 @@ uint64_t cf_get_winsize(int fd)
         errno = 0;
     return packed;
 }
-
-int64_t cf_set_winsize(int fd, unsigned short row, unsigned short col, unsigned short xpixel,
-                       unsigned short ypixel)
-{
-    struct winsize ws;
-    memset(&ws, 0, sizeof ws);
-    ws.ws_row = row;
-    ws.ws_col = col;
-    ws.ws_xpixel = xpixel;
-    ws.ws_ypixel = ypixel;
-    return cf_result(ioctl(fd, TIOCSWINSZ, &ws));
-}

@@ -1,5 +1,5 @@
-/* Terminals and pseudo-terminals (src/cfcntl/ioctls/tty.py): the winsize requests here,
-   the pattern requests (TIOCGPTN, TIOCEXCL...) as rows of tty.py. */
+/* Terminals and pseudo-terminals (src/cfcntl/ioctls/tty.py): TIOCGWINSZ here, the
+   pattern requests (TIOCGPTN, TIOCEXCL, TIOCSWINSZ...) as rows of tty.py. */
 #ifndef CFCNTL_TTY_H
 #define CFCNTL_TTY_H
 
@@ -14,9 +14,6 @@ struct winsize { unsigned short ws_row; unsigned short ws_col;
 /* TIOCGWINSZ: the four fields packed into one uint64_t, ws_row in the low 16 bits;
    cfcntl.h's 64-bit alternative of the protocol. */
 uint64_t cf_get_winsize(int fd);
-/* TIOCSWINSZ from the four fields. */
-int64_t cf_set_winsize(int fd, unsigned short row, unsigned short col,
-                       unsigned short xpixel, unsigned short ypixel);
 /* cdef: end */
 
 #endif

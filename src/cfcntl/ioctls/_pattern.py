@@ -27,7 +27,7 @@ from .._syscall import (
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from typing import Literal
 
     Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
@@ -121,3 +121,35 @@ def no_argument(
     plain.__name__ = plain.__qualname__ = name
     plain.__doc__ = doc
     return plain
+
+
+def struct_setter(
+    helper: Callable[..., int],
+    request: str,
+    ctype: str,
+    fields: tuple[tuple[str, str, str], ...],
+    doc: str,
+    *,
+    header: str | None = None,
+    note: str = "",
+) -> Callable[[FileDescriptorLike, Sequence[int]], None]:
+    """``name(fd, value)``: the ``ctype`` struct the kernel reads, filled from ``value``'s
+    items (a record such as ``Winsize``), one per ``fields`` entry: (the item's name in
+    errors, the struct's field, its C type).  The helper builds the struct on the C
+    stack from scalars, so the call allocates nothing."""
+    name = _name(helper)
+    issue = _row(helper, request, "write", ctype, header, note)
+    names = ", ".join(field for field, _, _ in fields)
+
+    def put(fd: FileDescriptorLike, value: Sequence[int]) -> None:
+        values = tuple(value)
+        if len(values) != len(fields):
+            raise ValueError(
+                f"{name}(): {len(values)} values for the {len(fields)} fields of {ctype} ({names})"
+            )
+        arguments = [(field, c, v) for (field, _, c), v in zip(fields, values, strict=True)]
+        call(name, issue, ("fd", "int", fileno(fd)), *arguments)
+
+    put.__name__ = put.__qualname__ = name
+    put.__doc__ = doc
+    return put

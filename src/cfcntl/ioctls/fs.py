@@ -6,8 +6,7 @@ from __future__ import annotations
 from .._cfcntl import lib as _lib
 from .._syscall import FileDescriptorLike, call, fileno, needs
 from ._pattern import int_getter, int_setter
-
-INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
+from .registry import INT_TRAP as _INT_TRAP
 
 fs_getflags = int_getter(
     _lib.cf_fs_getflags,
@@ -16,7 +15,7 @@ fs_getflags = int_getter(
     "The inode flags, FS_*_FL (FS_IOC_GETFLAGS).  The header encodes a long; the kernel "
     "writes an int, and that is what is passed.",
     header="long",
-    note=INT_TRAP,
+    note=_INT_TRAP,
 )
 fs_setflags = int_setter(
     _lib.cf_fs_setflags,
@@ -25,7 +24,7 @@ fs_setflags = int_setter(
     "flags",
     "Set the inode flags (FS_IOC_SETFLAGS); passes an int, as the kernel reads.",
     header="long",
-    note=INT_TRAP,
+    note=_INT_TRAP,
 )
 fs_getversion = int_getter(
     _lib.cf_fs_getversion,
@@ -33,7 +32,7 @@ fs_getversion = int_getter(
     "int",
     "The inode's generation number (FS_IOC_GETVERSION); an int, though the header says long.",
     header="long",
-    note=INT_TRAP,
+    note=_INT_TRAP,
 )
 
 _cf_ficlone = needs("FICLONE", _lib.cf_ficlone)

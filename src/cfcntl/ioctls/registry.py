@@ -39,12 +39,13 @@ class Known(NamedTuple):
 STRUCTS = ("struct winsize", "struct file_clone_range")
 """The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``."""
 
-_INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
+INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
+"""The note of every request whose header says long where the kernel uses an int."""
 _SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
     ("FICLONE", "value", "int", "int", "the source descriptor"),
     ("FICLONERANGE", "write", "struct file_clone_range", "struct file_clone_range", ""),
     ("BLKGETSIZE64", "read", "size_t", "uint64_t", "size_t in the header; the kernel writes a u64"),
-    ("FS_IOC_SETVERSION", "write", "long", "int", _INT_TRAP),
+    ("FS_IOC_SETVERSION", "write", "long", "int", INT_TRAP),
     (
         "BLKBSZGET",
         "read",

@@ -1,5 +1,6 @@
 """Terminals and pseudo-terminals (``<asm-generic/ioctls.h>``): the pattern requests as
-rows, the window size by hand (``src/cfcntl/_c/tty.c``)."""
+rows (setting the window size too), reading the window size by hand
+(``src/cfcntl/_c/tty.c``: the four fields packed in one u64)."""
 
 from __future__ import annotations
 
@@ -9,12 +10,10 @@ from .._cfcntl import lib as _lib
 from .._syscall import (
     U64_FAILED,
     FileDescriptorLike,
-    call,
-    fileno,
     retried,
     u64_failure,
 )
-from ._pattern import int_getter, int_setter, no_argument
+from ._pattern import int_getter, int_setter, no_argument, struct_setter
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
@@ -110,15 +109,16 @@ def get_winsize(fd: FileDescriptorLike) -> Winsize:
     return _new_tuple(Winsize, _unpack_winsize(packed.to_bytes(8, "little")))
 
 
-def set_winsize(fd: FileDescriptorLike, size: Winsize) -> None:
-    """Set the terminal's size (TIOCSWINSZ); the foreground process group gets SIGWINCH."""
-    rows, cols, xpixel, ypixel = size
-    call(
-        "set_winsize",
-        _lib.cf_set_winsize,
-        ("fd", "int", fileno(fd)),
-        ("rows", "unsigned short", rows),
-        ("cols", "unsigned short", cols),
-        ("xpixel", "unsigned short", xpixel),
-        ("ypixel", "unsigned short", ypixel),
-    )
+set_winsize = struct_setter(
+    _lib.cf_set_winsize,
+    "TIOCSWINSZ",
+    "struct winsize",
+    (
+        ("rows", "ws_row", "unsigned short"),
+        ("cols", "ws_col", "unsigned short"),
+        ("xpixel", "ws_xpixel", "unsigned short"),
+        ("ypixel", "ws_ypixel", "unsigned short"),
+    ),
+    "Set the terminal's size (TIOCSWINSZ) from a Winsize; the foreground process group "
+    "gets SIGWINCH.",
+)
