@@ -1,9 +1,10 @@
 """What every wrapper shares: a file descriptor in, an OSError out.
 
 The one place a descriptor is converted (:func:`fileno`), a C integer type's range is
-computed (:func:`c_range`) and a helper's failed result becomes an exception
-(:func:`failure`): every helper returns its syscall's result, or ``FAILED - errno``
-(``src/cfcntl/_c/cfcntl.h``, "THE PROTOCOL").
+computed (:func:`c_range`), a helper's failed result becomes an exception
+(:func:`failure`; every helper returns its syscall's result, or ``FAILED - errno``:
+``src/cfcntl/_c/cfcntl.h``, "THE PROTOCOL"), and a command or request the build's
+headers lacked is reported (:func:`needs`, :func:`missing`).
 """
 
 from __future__ import annotations
