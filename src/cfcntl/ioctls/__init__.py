@@ -3,15 +3,15 @@ size-checked calls for the rest, and a registry of the requests cfcntl knows.
 
 One module per family of requests (``fio``, ``tty``, ``fs``, ``block``), each beside its
 C in ``src/cfcntl/_c/``: a request that follows a pattern (an int the kernel writes or
-reads, no argument) is one row there (``_pattern.py``), from which the build makes the
-C helper; the others have a hand-written helper.  Each helper has a fixed signature,
-passes the kernel an argument of the type the kernel really uses and returns the value
-as a scalar, so a call allocates nothing.  The generic calls (:func:`read`,
-:func:`write`, :func:`readwrite`, :func:`none`, :func:`by_value`: ``generic.py``) take a
-request number and a C type name, and refuse a type whose size differs from the size
-the request encodes, or for a request without size bits from the type :data:`KNOWN`
-gives it, before any syscall; an unknown request without size bits needs ``size=``, and
-its argument then carries a guard.
+reads, no argument, a struct the kernel reads) is one row there (``_pattern.py``), from
+which the build makes the C helper; the others have a hand-written helper.  Each helper
+has a fixed signature, passes the kernel an argument of the type the kernel really uses
+and returns the value as a scalar, so a call allocates nothing.  The generic calls
+(:func:`read`, :func:`write`, :func:`readwrite`, :func:`none`, :func:`by_value`:
+``generic.py``) take a request number and a C type name, and refuse a type whose size
+differs from the size the request encodes, or for a request without size bits from the
+type :data:`KNOWN` gives it, before any syscall; an unknown request without size bits
+needs ``size=``, and its argument then carries a guard.
 """
 
 from __future__ import annotations

@@ -5,12 +5,13 @@ A row is a module-level assignment in a family's module (``fio.py``, ``tty.py``.
 
     tiocoutq = int_getter(_lib.cf_tiocoutq, "TIOCOUTQ", "int", "Bytes written ...")
 
-The build (``_build/rows.py``) reads the rows with ``ast``, without importing the
+The build (``_build/cdefs.py``) reads the rows with ``ast``, without importing the
 package: from the helper's name, the request and the C type it writes the C helper
 (guarded by ``#ifdef REQUEST``, with a stand-in that fails otherwise) and its cdef, and
 adds the request to the constants it asks the compiler for.  At import, the same row
 makes the Python function and registers the request for :data:`cfcntl.ioctls.KNOWN`.
-Adding a pattern request is one row and its test.
+Adding a pattern request is one row and its test.  The patterns: :func:`int_getter`,
+:func:`int_setter`, :func:`no_argument`, :func:`struct_setter`.
 """
 
 from __future__ import annotations
