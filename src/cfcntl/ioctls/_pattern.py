@@ -33,6 +33,9 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
 
     Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
 
+INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
+"""The note of every request whose header says long where the kernel uses an int."""
+
 ROWS: list[tuple[str, Direction, str | None, str | None, str]] = []
 """Every row's (request, direction, header's C type, kernel's C type, note), in the
 order the rows were made, for :data:`cfcntl.ioctls.KNOWN`."""

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from .._cfcntl import lib as _lib
 from .._syscall import FileDescriptorLike, call, fileno, needs
-from ._pattern import int_getter, int_setter
-from .registry import INT_TRAP as _INT_TRAP
+from ._pattern import INT_TRAP as _INT_TRAP, int_getter, int_setter
 
 fs_getflags = int_getter(
     _lib.cf_fs_getflags,

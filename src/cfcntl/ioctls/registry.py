@@ -5,7 +5,7 @@ with the types the header and the kernel give their argument."""
 from __future__ import annotations
 
 from .._cfcntl import ffi as _ffi, lib as _lib
-from ._pattern import ROWS
+from ._pattern import INT_TRAP, ROWS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
@@ -39,8 +39,6 @@ class Known(NamedTuple):
 STRUCTS = ("struct winsize", "struct file_clone_range")
 """The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``."""
 
-INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
-"""The note of every request whose header says long where the kernel uses an int."""
 _SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
     ("FICLONE", "value", "int", "int", "the source descriptor"),
     ("FICLONERANGE", "write", "struct file_clone_range", "struct file_clone_range", ""),
