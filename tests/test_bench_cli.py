@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from cfcntl._cfcntl import lib
 from cfcntl.tools import bench
+from cfcntl.tools._floor import lib
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -178,7 +178,7 @@ def test_import_loads_no_tool_module(module: str) -> None:
     # (a .pth file may import typing) is not counted.
     probe = (
         "import sys\n"
-        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing')\n"
+        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing', 're')\n"
         "before = set(sys.modules)\n"
         f"import {module}\n"
         "print(' '.join(m for m in tools if m in sys.modules and m not in before))"
@@ -283,7 +283,7 @@ def test_a_child_forked_during_a_timed_wait_can_wait_with_a_timeout(tmp_path: Pa
     path.touch()
     stop = threading.Event()
     fd = os.open(path, os.O_RDWR)
-    wait = (fd, cfcntl.F_OFD_SETLK, cfcntl.F_OFD_SETLKW, cfcntl.F_WRLCK, os.SEEK_SET, 0, 0, 0)
+    wait = (fd, cfcntl.F_OFD_SETLK, cfcntl.F_OFD_SETLKW, cfcntl.F_WRLCK, 0, 0, os.SEEK_SET, 0)
 
     def contend() -> None:
         while not stop.is_set():
@@ -637,7 +637,9 @@ def test_getlk_answers_when_every_answer_slot_is_claimed(tmp_path: Path) -> None
         assert expected is not None and expected[:4] == (cfcntl.F_WRLCK, os.SEEK_SET, 0, 10)
         held = []
         try:
-            while (found := lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 0, 10)) <= lib.CF_SLOTS:
+            while (
+                found := lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 10, os.SEEK_SET)
+            ) <= lib.CF_SLOTS:
                 held.append(found)
             assert len(held) == lib.CF_SLOTS == len(locks._ANSWERS) - 1
             assert cfcntl.getlk(fd, cfcntl.F_WRLCK, 0, 10) == expected
@@ -645,5 +647,5 @@ def test_getlk_answers_when_every_answer_slot_is_claimed(tmp_path: Path) -> None
         finally:
             for found in held:
                 lib.cf_answer_free(found)
-        assert lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 0, 10) == 1
+        assert lib.cf_posix_getlk_slot(fd, cfcntl.F_WRLCK, 0, 10, os.SEEK_SET) == 1
         lib.cf_answer_free(1)

@@ -1,15 +1,17 @@
 """``NamedTuple`` class syntax without importing :mod:`typing` or :mod:`collections`.
 
-``import typing`` alone costs about 6 ms here and ``collections.namedtuple`` about 0.1 ms
-per class (it compiles a ``__new__`` with ``exec``), together more than the rest of
-``import cfcntl``.  The package's modules take ``typing.NamedTuple`` for the type checker
-and this base at run time.  It makes what ``typing.NamedTuple`` makes for the classes
-cfcntl writes: a tuple subclass whose annotated names are the fields (in order, with
-their defaults) as read-only properties, with ``_fields``, ``_field_defaults``,
-``_make``, ``_replace``, ``_asdict``, the same ``repr`` and pickling; the other names of
-the class body (docstring, methods, properties) go onto it.  Every module that uses it
-has ``from __future__ import annotations``, so the class body keeps its annotations in
-``__annotations__`` on every interpreter.
+``import typing`` alone costs 6 to 11 ms here (``-X importtime``, median of 11 fresh
+processes, CPython 3.11) and ``collections.namedtuple`` 30 us per class, this base 8 (it
+compiles a ``__new__`` with ``exec``), together more than the rest of ``import cfcntl``
+(4 ms), whose target is an import under 5 ms.  The package's modules take
+``typing.NamedTuple`` for the type checker and this base at run time.  It makes what
+``typing.NamedTuple`` makes for the classes cfcntl writes: a tuple subclass whose
+annotated names are the fields (in order, with their defaults) as read-only properties,
+with ``_fields``, ``_field_defaults``, ``_make``, ``_replace``, ``_asdict``, the same
+``repr`` and pickling; the other names of the class body (docstring, methods,
+properties) go onto it.  Every module that uses it has ``from __future__ import
+annotations``, so the class body keeps its annotations in ``__annotations__`` on every
+interpreter.
 """
 
 from __future__ import annotations

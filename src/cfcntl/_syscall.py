@@ -1,6 +1,10 @@
 """What every wrapper shares: a file descriptor in, an OSError out.
 
-This is the one place an errno becomes an exception.
+The one place a descriptor is converted (:func:`fileno`), a C integer type's range is
+computed (:func:`c_range`), a helper's failed result becomes an exception
+(:func:`failure`; every helper returns its syscall's result, or ``FAILED - errno``:
+``src/cfcntl/_c/cfcntl.h``, "THE PROTOCOL"), and a command or request the build's
+headers lacked is reported (:func:`needs`, :func:`missing`).
 """
 
 from __future__ import annotations
@@ -8,12 +12,14 @@ from __future__ import annotations
 import operator
 import os
 
-from ._cfcntl import ffi
+from ._cfcntl import ffi, lib
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
     from collections.abc import Callable
-    from typing import Any, Protocol
+    from typing import Any, NoReturn, Protocol, TypeVar
+
+    _H = TypeVar("_H", bound=Callable[..., object])
 else:
     Protocol = object
 
@@ -23,6 +29,12 @@ class HasFileno(Protocol):
 
 
 FileDescriptorLike = int | HasFileno
+
+FAILED: int = lib.CF_FAILED
+"""A helper's result at or below this is a failure: ``FAILED - errno``."""
+U64_FAILED: int = lib.CF_U64_FAILED
+"""What a helper returning a full 64-bit answer returns on failure (errno set), or when
+that is the answer (errno 0)."""
 
 
 def fileno(fd: FileDescriptorLike) -> int:
@@ -80,19 +92,37 @@ def oserror(err: int | None = None) -> OSError:
     return OSError(err, os.strerror(err))
 
 
-def failure(fd: FileDescriptorLike, err: int | None = None) -> Exception:
-    """What a helper's -1 means: ValueError for a negative descriptor (which the helpers
-    keep from the kernel), else :func:`oserror`."""
+def failure(fd: FileDescriptorLike, result: int) -> Exception:
+    """What a helper's failed ``result`` (``FAILED - errno``) means: ValueError for a
+    negative descriptor (which the kernel answers with EBADF), else the OSError of the
+    errno it carries."""
     if isinstance(fd, int) and fd < 0:
         return _negative(fd)
-    return oserror(err)
+    return oserror(FAILED - result)
 
 
-def _c_range(ctype: str) -> tuple[int, int]:
-    bits = 8 * ffi.sizeof(ctype)
-    if int(ffi.cast(ctype, -1)) < 0:
-        return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-    return 0, (1 << bits) - 1
+def u64_failure(fd: FileDescriptorLike) -> Exception | None:
+    """After a full 64-bit helper returned :data:`U64_FAILED`: as :func:`failure`, with
+    the errno cffi saved, or None when the value was the real answer (errno 0)."""
+    err = ffi.errno
+    return failure(fd, FAILED - err) if err else None
+
+
+_RANGES: dict[str, tuple[int, int]] = {}
+
+
+def c_range(ctype: str) -> tuple[int, int]:
+    """The lowest and highest value of the C integer type ``ctype``, from the compiler's
+    size and signedness."""
+    known = _RANGES.get(ctype)
+    if known is None:
+        bits = 8 * ffi.sizeof(ctype)
+        if int(ffi.cast(ctype, -1)) < 0:
+            known = -(1 << (bits - 1)), (1 << (bits - 1)) - 1
+        else:
+            known = 0, (1 << bits) - 1
+        _RANGES[ctype] = known
+    return known
 
 
 def misfit(function: str, *arguments: Argument) -> Exception | None:
@@ -103,7 +133,7 @@ def misfit(function: str, *arguments: Argument) -> Exception | None:
             continue
         if not isinstance(value, int):
             return TypeError(f"{function}(): {name} must be an int, not {type(value).__name__}")
-        low, high = _c_range(ctype)
+        low, high = c_range(ctype)
         if not low <= value <= high:
             cname = ffi.typeof(ctype).cname
             shown = ctype if cname == ctype else f"{ctype} ({cname})"
@@ -145,8 +175,9 @@ def retried(
 
 
 def call(function: str, helper: Callable[..., int], *arguments: Argument) -> int:
-    """``helper`` called with the arguments' values: its result, or the OSError its errno
-    names when it is -1; cffi's refusals become :func:`refused`'s, naming the argument."""
+    """``helper`` called with the arguments' values (descriptors already converted): its
+    result, or the OSError of the errno a failed result carries; cffi's refusals become
+    :func:`refused`'s, naming the argument."""
     converted = [
         (n, c, v if type(v) is int or c[-1:] == "*" else as_int(function, n, v))
         for n, c, v in arguments
@@ -155,6 +186,33 @@ def call(function: str, helper: Callable[..., int], *arguments: Argument) -> int
         result = helper(*(value for _, _, value in converted))
     except (TypeError, OverflowError) as exc:
         raise refused(exc, function, *converted) from None
-    if result == -1:
-        raise oserror()
+    if result <= FAILED:
+        raise oserror(FAILED - result)
     return result
+
+
+def missing(name: str, looked_for: bool = False) -> NotImplementedError:
+    """The one error for a command or request the build's headers lacked, naming the
+    header constant (``looked_for``: one of ``cfcntl.NAMES``, which ``cfcntl.has`` knows)."""
+    hint = f" (cfcntl.has({name!r}) is False)" if looked_for else ""
+    return NotImplementedError(
+        f"{name} is not defined by the headers cfcntl was built with{hint}; "
+        "rebuild against newer headers"
+    )
+
+
+def needs(name: str, helper: _H) -> _H:
+    """``helper``, or when the build's headers lacked the constant ``name`` a stand-in
+    raising :func:`missing`'s NotImplementedError before any C runs (the C helper is
+    then only a stand-in that fails).  The build declares exactly the constants the
+    headers define, so the compiled module has ``name`` or not."""
+    if hasattr(lib, name):
+        return helper
+    from .constants import NAMES  # which imports this module
+
+    looked_for = name in NAMES
+
+    def absent(*_: object) -> NoReturn:
+        raise missing(name, looked_for)
+
+    return absent  # type: ignore[return-value]

@@ -20,7 +20,7 @@ from errno import EINTR as _EINTR
 
 from . import constants as _constants
 from ._cfcntl import ffi as _ffi, lib as _lib
-from ._syscall import oserror as _oserror
+from ._syscall import FAILED as _FAILED, c_range as _c_range, failure as _failure
 
 _PYPY = _sys.implementation.name == "pypy"
 _MODULE = _sys.modules[__name__]
@@ -93,7 +93,7 @@ _PY315 = _sys.version_info >= (3, 15)
 _audit = _sys.audit
 # PyNumber_Index: an int, or TypeError ("'float' object cannot be interpreted as an integer")
 _index = _operator.index
-_cf_fcntl = _lib.cf_compat_fcntl_int
+_fcntl_int = _lib.cf_compat_fcntl_int
 _fcntl0 = _lib.cf_compat_fcntl0
 _fcntl_in = _lib.cf_compat_fcntl_in
 _ioctl_in = _lib.cf_compat_ioctl_in
@@ -109,19 +109,16 @@ _CHARS = _ffi.typeof("char[]")
 _BUFSZ: int = _lib.CF_COMPAT_BUFSZ
 _SCRATCH = _BUFSZ + _lib.CF_COMPAT_GUARDSZ
 _COPY_BACK: int = _lib.CF_COMPAT_COPY_BACK
-_FAILED: int = _lib.CF_COMPAT_FAILED  # minus the errno: a failure
 _OVERRUN: int = _lib.CF_COMPAT_OVERRUN  # the kernel wrote past the copy
 _CHECK: int = _lib.CF_COMPAT_CHECK if _PY314 else 0
-_INT_BITS = 8 * _ffi.sizeof("int")
-_INT_MIN, _INT_MAX = -(1 << (_INT_BITS - 1)), (1 << (_INT_BITS - 1)) - 1
-_UINT_MASK = (1 << _INT_BITS) - 1
-_LONG_BITS = 8 * _ffi.sizeof("long")
-_LONG_MIN, _LONG_MAX = -(1 << (_LONG_BITS - 1)), (1 << (_LONG_BITS - 1)) - 1
-_LLONG_MIN, _LLONG_MAX = -(1 << 63), (1 << 63) - 1
-_SHORT_MASK = (1 << (8 * _ffi.sizeof("short"))) - 1
-_U32 = (1 << 32) - 1
-_REQUEST_MASK = (1 << (_LONG_BITS if _PY312 else _INT_BITS)) - 1
-_AUDITED_REQUEST = (1 << (_LONG_BITS if _PY314 else _INT_BITS)) - 1
+_INT_MIN, _INT_MAX = _c_range("int")
+_UINT_MASK = _c_range("unsigned int")[1]
+_LONG_MIN, _LONG_MAX = _c_range("long")
+_LLONG_MIN, _LLONG_MAX = _c_range("long long")
+_SHORT_MASK = _c_range("unsigned short")[1]
+_U32 = _c_range("uint32_t")[1]
+_REQUEST_MASK = _c_range("unsigned long" if _PY312 else "unsigned int")[1]
+_AUDITED_REQUEST = _c_range("unsigned long" if _PY314 else "unsigned int")[1]
 
 _F_SETLK: int = _constants.F_SETLK
 _F_SETLKW: int = _constants.F_SETLKW
@@ -331,7 +328,7 @@ def _settle(ret: int, retry: bool, call: object, *arguments: object) -> int:
     while retry and ret == _FAILED - _EINTR:
         ret = call(*arguments)  # type: ignore[operator]
     if _OVERRUN < ret <= _FAILED:
-        raise _oserror(_FAILED - ret)
+        raise _failure(arguments[0], ret)  # type: ignore[arg-type]  # the descriptor
     return ret
 
 
@@ -400,9 +397,9 @@ def _fcntl(
             return _call(_fcntl0, fd, cmd)
     _audit("fcntl.fcntl", fd, cmd, arg)
     if type(arg) is int and -0x40000000 < arg < 0x40000000:
-        return _call(_cf_fcntl, fd, cmd, arg)
+        return _call(_fcntl_int, fd, cmd, arg)
     if _PY314 and hasattr(type(arg), "__index__"):  # 3.14: an int before a buffer
-        return _call(_cf_fcntl, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
+        return _call(_fcntl_int, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
     if type(arg) is bytes and len(arg) <= _BUFSZ:  # the struct.pack path, inlined
         size = len(arg)
         try:
@@ -422,7 +419,7 @@ def _fcntl(
     if data is not None:
         return _copied("fcntl", fd, cmd, data, True)
     # "I": a C unsigned int, the bits kept whatever the size, passed on as an int
-    return _call(_cf_fcntl, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
+    return _call(_fcntl_int, fd, cmd, _signed(_bits(arg, _UINT_MASK), _UINT_MASK))
 
 
 def _ioctl_arg(arg: object) -> int:
@@ -558,7 +555,7 @@ def _lockf(
     kind = _lock_type(code, "unrecognized lockf argument")
     offset = 0 if start is _NULL else _c_long(start)
     length = 0 if len is _NULL else _c_long(len)
-    _setlk(number, code, kind, origin, offset, length)
+    _setlk(number, code, kind, offset, length, origin)
 
 
 def _lock_type(code: int, refusal: str) -> int:
@@ -572,11 +569,11 @@ def _lock_type(code: int, refusal: str) -> int:
     raise ValueError(refusal)
 
 
-def _setlk(fd: int, code: int, kind: int, whence: int, start: int, length: int) -> None:
+def _setlk(fd: int, code: int, kind: int, start: int, length: int, whence: int) -> None:
     """lockf's F_SETLK (LOCK_NB) or waiting F_SETLKW, EINTR retried."""
     command = _F_SETLK if code & _LOCK_NB else _F_SETLKW
     # l_whence is a short: C keeps the low bits
-    _call(_lib.cf_compat_setlk, fd, command, kind, _signed(whence, _SHORT_MASK), start, length)
+    _call(_lib.cf_compat_setlk, fd, command, kind, start, length, _signed(whence, _SHORT_MASK))
 
 
 # -- PyPy ------------------------------------------------------------------------------
@@ -703,7 +700,7 @@ def _pypy_fcntl(
     data = _pypy_buffer(arg)
     if data is not None:
         return _copied("fcntl", number, code, data, True)
-    return _call(_cf_fcntl, number, code, _signed(_pypy_int(arg), _UINT_MASK))
+    return _call(_fcntl_int, number, code, _signed(_pypy_int(arg), _UINT_MASK))
 
 
 def _pypy_ioctl(
@@ -791,7 +788,7 @@ def _pypy_lockf(module: object, *given: object, **keywords: object) -> None:
     code, size, offset, origin = [_pypy_int(v) for v in numbers]
     number = _pypy_fileno(fd)
     kind = _lock_type(code, "unrecognized lock operation")
-    _setlk(number, code, kind, origin, offset, size)
+    _setlk(number, code, kind, offset, size, origin)
 
 
 TYPE_CHECKING = False  # typing itself costs more to import than compat: see _record

@@ -9,6 +9,7 @@ at run time (no fallback number); :func:`has` tells which is which.
 import sys
 
 from ._cfcntl import lib as _lib
+from ._syscall import missing as _missing
 
 # fcntl commands
 F_DUPFD: int
@@ -187,7 +188,4 @@ def require(name: str) -> int:
         return _PRESENT[name]
     except KeyError:
         has(name)  # ValueError for a name cfcntl never looks for
-        raise NotImplementedError(
-            f"{name} is not defined by the headers cfcntl was built with "
-            f"(cfcntl.has({name!r}) is False); rebuild against newer headers"
-        ) from None
+        raise _missing(name, name in _KNOWN) from None

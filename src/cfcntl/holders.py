@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 
-from ._syscall import FileDescriptorLike, fileno
+from ._syscall import FileDescriptorLike, c_range, fileno
 from .constants import F_RDLCK, F_UNLCK, F_WRLCK
 
 TYPE_CHECKING = False
@@ -20,8 +20,8 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
 else:
     from ._record import NamedTuple
 
-OFFSET_MAX = (1 << 63) - 1
-"""The kernel's last lockable byte: a lock "to EOF" ends here."""
+OFFSET_MAX = c_range("long long")[1]
+"""The kernel's last lockable byte (its loff_t, a long long): a lock "to EOF" ends here."""
 
 TYPES = {"READ": F_RDLCK, "WRITE": F_WRLCK, "UNLCK": F_UNLCK}
 TYPE_NAMES = {value: name for name, value in TYPES.items()}

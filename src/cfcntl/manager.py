@@ -3,8 +3,8 @@
 The kernel's record locks (fcntl F_SETLK/F_SETLKW) have no timeout; this module adds one
 without polling: the waiting thread sleeps in F_SETLKW, queued by the kernel with the
 other waiters, and a POSIX timer aimed at that thread (SIGEV_THREAD_ID) interrupts it at
-the deadline with a real-time signal whose handler does nothing (``build_ffi.py``,
-``cf_lock_until``).
+the deadline with a real-time signal whose handler does nothing
+(``src/cfcntl/_c/lockwait.c``, ``cf_lock_until``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import time
 
 from . import holders as _holders
 from ._cfcntl import lib as _lib
-from ._syscall import FileDescriptorLike, as_int, fileno, oserror
+from ._syscall import FAILED, FileDescriptorLike, as_int, c_range, fileno, oserror
 from .constants import F_RDLCK, F_SETLK, F_SETLKW, F_UNLCK, F_WRLCK, require
 from .locks import setlk, setlkw
 
@@ -45,7 +45,7 @@ def _checked_timeout(timeout: object) -> float | None:
     return timeout
 
 
-_FOREVER = (1 << 63) - 1
+_FOREVER = c_range("int64_t")[1]
 """The latest deadline the C wait takes (CLOCK_MONOTONIC ns, int64_t): 292 years of uptime."""
 
 
@@ -195,12 +195,11 @@ class Lock:
         try_cmd = require("F_OFD_SETLK") if self.ofd else F_SETLK
         wait_cmd = require("F_OFD_SETLKW") if self.ofd else F_SETLKW
         while (
-            _cf_lock_until(
-                fd, try_cmd, wait_cmd, type, os.SEEK_SET, self.start, self.length, deadline
+            result := _cf_lock_until(
+                fd, try_cmd, wait_cmd, type, self.start, self.length, os.SEEK_SET, deadline
             )
-            == -1
-        ):
-            error = oserror()
+        ) <= FAILED:
+            error = oserror(FAILED - result)
             if error.errno == errno.ETIMEDOUT:
                 raise TimeoutError(f"{self!r}: not acquired within {timeout} s")
             if not isinstance(error, InterruptedError):

@@ -62,9 +62,10 @@ _STDLIB = "from fcntl import fcntl, ioctl; from struct import pack, unpack"
 
 def _floor(group: str, call: str) -> Contender:
     """The C loop ``lib.<call>`` with ``n`` calls; it checks the kernel's answers itself."""
-    return Contender(group, "floor", f"lib.{call}", "result > 0", _LIB, floor=True)
+    return Contender(group, "floor", f"lib.{call}", "result > 0", _FLOOR, floor=True)
 
 
+_FLOOR = "from cfcntl.tools._floor import lib"
 _LIB = "from cfcntl._cfcntl import lib"
 BARE = "cffi-bare"
 """cfcntl's C helper called straight through cffi, no Python function around it: how
@@ -90,7 +91,7 @@ def _lock_pairs(group: str, cmd: str, ofd: str, helper: str) -> list[Contender]:
         return f"setlk(fd, {type}, 0, 100{ofd})"
 
     def bare(type: str) -> str:
-        return f"lib.{helper}(fd, {type}, SET, 0, 100)"
+        return f"lib.{helper}(fd, {type}, 0, 100, SET)"
 
     def stdlib(fmt: str) -> tuple[str, str]:
         return _stdlib_lock(cmd, "W", fmt), _stdlib_lock(cmd, "U", fmt)
@@ -122,7 +123,7 @@ def _getlk(
         Contender(
             group,
             BARE,
-            f"lib.cf_posix_getlk(fd, W, SET, {start}, 100, answer)",
+            f"lib.cf_posix_getlk(fd, W, {start}, 100, SET, answer)",
             f"result == {found}",
             f"{_LIB}; from cfcntl._cfcntl import ffi; answer = ffi.new('int64_t[5]')",
         ),
