@@ -36,7 +36,13 @@ def header_cdef(path: Path) -> str:
 
 #: The pattern constructors of ``_pattern.py``, with the position of their C type
 #: argument (None: the request takes no argument).
-PATTERNS = {"int_getter": 2, "int_setter": 2, "no_argument": None, "struct_setter": 2}
+PATTERNS = {
+    "int_getter": 2,
+    "int_setter": 2,
+    "no_argument": None,
+    "struct_getter": 2,
+    "struct_setter": 2,
+}
 FIELDS = 3
 """The position of struct_setter's fields: ((name, struct field, C type), ...)."""
 
@@ -69,6 +75,10 @@ class Row:
             signature = f"static int64_t {self.helper}(int fd, {self.ctype} value)"
             body = [f"    return cf_result(ioctl(fd, {self.request}, &value));"]
             unused = ["fd", "value"]
+        elif self.pattern == "struct_getter":
+            signature = f"static int64_t {self.helper}(int fd, {self.ctype} *answer)"
+            body = [f"    return cf_result(ioctl(fd, {self.request}, answer));"]
+            unused = ["fd", "answer"]
         elif self.pattern == "struct_setter":
             parameters = "".join(f", {c} {name}" for name, _, c in self.fields)
             signature = f"static int64_t {self.helper}(int fd{parameters})"
@@ -99,7 +109,10 @@ class Row:
 
     def cdef(self) -> str:
         """The helper's declaration for cffi."""
-        argument = f", {self.ctype} value" if self.pattern == "int_setter" else ""
+        argument = {
+            "int_setter": f", {self.ctype} value",
+            "struct_getter": f", {self.ctype} *answer",
+        }.get(self.pattern, "")
         argument += "".join(f", {c} {name}" for name, _, c in self.fields)
         return f"int64_t {self.helper}(int fd{argument});\n"
 

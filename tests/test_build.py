@@ -168,7 +168,8 @@ def test_a_row_makes_its_helper_and_cdef(build_ffi: ModuleType, tmp_path: Path) 
         'c = no_argument(_lib.cf_c, "FIOCLEX", "doc")\n'
         "d = len('not a row')\n"
         'e = struct_setter(_lib.cf_e, "TIOCSWINSZ", "struct winsize", '
-        '(("rows", "ws_row", "unsigned short"), ("cols", "ws_col", "unsigned short")), "doc")\n',
+        '(("rows", "ws_row", "unsigned short"), ("cols", "ws_col", "unsigned short")), "doc")\n'
+        'f = struct_getter(_lib.cf_f, "TIOCGWINSZ", "struct winsize", Winsize, ("ws_row",), "d")\n',
         encoding="utf-8",
     )
     rows = build_ffi.cdefs.rows(module)
@@ -177,14 +178,17 @@ def test_a_row_makes_its_helper_and_cdef(build_ffi: ModuleType, tmp_path: Path) 
         ("int_setter", "cf_b", "CF_ABSENT", "pid_t", 5),
         ("no_argument", "cf_c", "FIOCLEX", None, 6),
         ("struct_setter", "cf_e", "TIOCSWINSZ", "struct winsize", 8),
+        ("struct_getter", "cf_f", "TIOCGWINSZ", "struct winsize", 9),
     ]
     assert [row.cdef() for row in rows] == [
         "int64_t cf_a(int fd);\n",
         "int64_t cf_b(int fd, pid_t value);\n",
         "int64_t cf_c(int fd);\n",
         "int64_t cf_e(int fd, unsigned short rows, unsigned short cols);\n",
+        "int64_t cf_f(int fd, struct winsize *answer);\n",
     ]
     assert "arg.ws_col = cols;" in rows[3].source()
+    assert "ioctl(fd, TIOCGWINSZ, answer)" in rows[4].source()
     assert "#ifdef CF_ABSENT" in rows[1].source() and "cf_fail(ENOTTY)" in rows[1].source()
     assert _compile_rows(build_ffi, rows, tmp_path) == ""
     assert {"FIONREAD", "CF_ABSENT", "FIOCLEX"} <= set(build_ffi.constants(rows))

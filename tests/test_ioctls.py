@@ -267,6 +267,42 @@ def test_fs_flags_pass_an_int(regular: int) -> None:
     assert "int" in ioctls.KNOWN["FS_IOC_SETFLAGS"].note
 
 
+FS_XFLAG_NODUMP = 0x80  # <linux/fs.h>: FS_NODUMP_FL as FS_IOC_FSGETXATTR reports it
+
+
+def test_fs_getxattr_reads_the_struct(regular: int) -> None:
+    """FS_IOC_FSGETXATTR (a struct getter row) agrees field by field with the stdlib
+    reading the 28-byte struct with a hand-written format, and sees FS_NODUMP_FL set
+    through FS_IOC_SETFLAGS as FS_XFLAG_NODUMP; on a pipe, ENOTTY; its registry row is
+    the header's struct."""
+    try:
+        flags = ioctls.fs_getflags(regular)
+        before = ioctls.fs_getxattr(regular)
+    except OSError as exc:
+        pytest.skip(f"this filesystem has no inode attributes: {exc}")
+    request = ioctls.REQUESTS["FS_IOC_FSGETXATTR"]
+    assert before == struct.unpack("=5I8x", fcntl.ioctl(regular, request, bytes(28)))
+    assert isinstance(before, ioctls.FsXattr)
+    ioctls.fs_setflags(regular, flags | FS_NODUMP_FL)
+    try:
+        assert ioctls.fs_getxattr(regular).xflags == before.xflags | FS_XFLAG_NODUMP
+    finally:
+        ioctls.fs_setflags(regular, flags)
+    assert ioctls.fs_getxattr(regular) == before
+    r, w = os.pipe()
+    try:
+        assert errno_of(lambda: ioctls.fs_getxattr(r)) == errno.ENOTTY
+    finally:
+        os.close(r)
+        os.close(w)
+    assert ioctls.KNOWN["FS_IOC_FSGETXATTR"][2:] == (
+        "read",
+        "struct fsxattr",
+        "struct fsxattr",
+        "",
+    )
+
+
 def test_fs_getversion_agrees_with_the_stdlib(regular: int) -> None:
     try:
         version = ioctls.fs_getversion(regular)
@@ -507,3 +543,22 @@ def test_absent_request_raises_not_implemented(
         with pytest.raises(NotImplementedError, match=r"^CF_NO_SUCH_REQUEST is not defined"):
             call()
     assert cfcntl.getfd(regular) == cfcntl.FD_CLOEXEC  # FIONCLEX never ran
+
+
+def test_the_package_exports_what_its_families_make() -> None:
+    """cfcntl.ioctls has every function and record its family modules define (a new row
+    needs no line in the package), under the family's name, and none of what they
+    import."""
+    for family in ioctls.FAMILIES:
+        made = [
+            name
+            for name, value in vars(family).items()
+            if callable(value) and getattr(value, "__module__", None) == family.__name__
+        ]
+        assert made
+        for name in made:
+            assert getattr(ioctls, name) is getattr(family, name)
+    assert ioctls.fionread.__module__ == "cfcntl.ioctls.fio"
+    assert ioctls.fs_getxattr.__module__ == "cfcntl.ioctls.fs"
+    leaked = {"NamedTuple", "FileDescriptorLike", "fileno", "call", "needs", "int_getter", "struct"}
+    assert leaked.isdisjoint(dir(ioctls))

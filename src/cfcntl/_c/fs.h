@@ -1,5 +1,5 @@
-/* Filesystems (src/cfcntl/ioctls/fs.py): the reflink requests here, the inode flags
-   and version as rows of fs.py. */
+/* Filesystems (src/cfcntl/ioctls/fs.py): the reflink requests here, the inode flags,
+   version and extended attributes as rows of fs.py. */
 #ifndef CFCNTL_FS_H
 #define CFCNTL_FS_H
 
@@ -10,6 +10,8 @@
 /* cdef-only:
 struct file_clone_range { int64_t src_fd; uint64_t src_offset; uint64_t src_length;
                           uint64_t dest_offset; ...; };
+struct fsxattr { uint32_t fsx_xflags; uint32_t fsx_extsize; uint32_t fsx_nextents;
+                 uint32_t fsx_projid; uint32_t fsx_cowextsize; ...; };
 */
 
 /* cdef: begin */

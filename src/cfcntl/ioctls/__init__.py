@@ -3,7 +3,7 @@ size-checked calls for the rest, and a registry of the requests cfcntl knows.
 
 One module per family of requests (``fio``, ``tty``, ``fs``, ``block``), each beside its
 C in ``src/cfcntl/_c/``: a request that follows a pattern (an int the kernel writes or
-reads, no argument, a struct the kernel reads) is one row there (``_pattern.py``), from
+reads, no argument, a struct the kernel writes or reads) is one row there (``_pattern.py``), from
 which the build makes the C helper; the others have a hand-written helper.  Each helper
 has a fixed signature, passes the kernel an argument of the type the kernel really uses
 and returns the value as a scalar, so a call allocates nothing.  The generic calls
@@ -14,16 +14,16 @@ type :data:`KNOWN` gives it, before any syscall; an unknown request without size
 needs ``size=``, and its argument then carries a guard.
 """
 
-from __future__ import annotations
+from . import block, fio, fs, tty
 
-# Each family's functions, so that a new row needs no line here.
-from .block import *
-from .fio import *
-from .fs import *
-from .tty import *
+FAMILIES = (fio, tty, fs, block)
+"""The family modules, whose functions and records this package exports."""
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from .block import *
+    from .fio import *
+    from .fs import *
     from .generic import (
         GUARD as GUARD,
         LIMIT as LIMIT,
@@ -41,6 +41,17 @@ if TYPE_CHECKING:
         Known as Known,
         _by_number as _by_number,
     )
+    from .tty import *
+
+# Each family's functions and records (what was made in it, not what it imports), so
+# that a new row needs no line here.
+for _family in FAMILIES:
+    globals().update(
+        (name, value)
+        for name, value in vars(_family).items()
+        if not name.startswith("_") and getattr(value, "__module__", None) == _family.__name__
+    )
+del _family
 
 _LATER = {
     **dict.fromkeys(

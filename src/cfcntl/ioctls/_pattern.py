@@ -11,11 +11,14 @@ package: from the helper's name, the request and the C type it writes the C help
 adds the request to the constants it asks the compiler for.  At import, the same row
 makes the Python function and registers the request for :data:`cfcntl.ioctls.KNOWN`.
 Adding a pattern request is one row and its test.  The patterns: :func:`int_getter`,
-:func:`int_setter`, :func:`no_argument`, :func:`struct_setter`.
+:func:`int_setter`, :func:`no_argument`, :func:`struct_getter`, :func:`struct_setter`.
 """
 
 from __future__ import annotations
 
+import sys
+
+from .._cfcntl import ffi as _ffi
 from .._syscall import (
     FAILED,
     FileDescriptorLike,
@@ -29,8 +32,9 @@ from .._syscall import (
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
     from collections.abc import Callable, Sequence
-    from typing import Literal
+    from typing import Literal, TypeVar
 
+    Record = TypeVar("Record", bound=tuple[int, ...])
     Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
 
 INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
@@ -45,6 +49,20 @@ def _name(helper: Callable[..., int]) -> str:
     """The function's name: the helper's without ``cf_``."""
     name: str = helper.__name__
     return name[3:]
+
+
+if TYPE_CHECKING:
+    _F = TypeVar("_F", bound=Callable[..., object])
+
+
+def _made(function: _F, name: str, doc: str) -> _F:
+    """``function`` named ``name``, documented by ``doc``, and of the module whose row
+    made it (as ``collections.namedtuple`` finds it: its caller's caller), so that the
+    package exports it and its repr names its family."""
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.__module__ = sys._getframe(2).f_globals["__name__"]
+    return function
 
 
 def _row(
@@ -85,9 +103,7 @@ def int_getter(
             raise failure(fd, value)
         return value
 
-    get.__name__ = get.__qualname__ = name
-    get.__doc__ = doc
-    return get
+    return _made(get, name, doc)
 
 
 def int_setter(
@@ -107,9 +123,7 @@ def int_setter(
     def put(fd: FileDescriptorLike, value: int) -> None:
         call(name, issue, ("fd", "int", fileno(fd)), (argument, ctype, value))
 
-    put.__name__ = put.__qualname__ = name
-    put.__doc__ = doc
-    return put
+    return _made(put, name, doc)
 
 
 def no_argument(
@@ -122,9 +136,31 @@ def no_argument(
     def plain(fd: FileDescriptorLike) -> None:
         call(name, issue, ("fd", "int", fileno(fd)))
 
-    plain.__name__ = plain.__qualname__ = name
-    plain.__doc__ = doc
-    return plain
+    return _made(plain, name, doc)
+
+
+def struct_getter(
+    helper: Callable[[int, object], int],
+    request: str,
+    ctype: str,
+    record: type[Record],
+    fields: tuple[str, ...],
+    doc: str,
+) -> Callable[[FileDescriptorLike], Record]:
+    """``name(fd)``: the ``ctype`` struct the kernel writes for ``request``, as a
+    ``record`` made of the struct's ``fields`` in the record's order.  The struct is the
+    call's own (``ffi.new``), so no other call, in a signal handler or a thread, can
+    change the answer before it is read."""
+    name = _name(helper)
+    issue = _row(helper, request, "read", ctype, None, "")
+    pointer = f"{ctype} *"
+
+    def get(fd: FileDescriptorLike) -> Record:
+        answer = _ffi.new(pointer)
+        call(name, issue, ("fd", "int", fileno(fd)), ("answer", pointer, answer))
+        return record(*(getattr(answer, field) for field in fields))
+
+    return _made(get, name, doc)
 
 
 def struct_setter(
@@ -154,6 +190,4 @@ def struct_setter(
         arguments = [(field, c, v) for (field, _, c), v in zip(fields, values, strict=True)]
         call(name, issue, ("fd", "int", fileno(fd)), *arguments)
 
-    put.__name__ = put.__qualname__ = name
-    put.__doc__ = doc
-    return put
+    return _made(put, name, doc)

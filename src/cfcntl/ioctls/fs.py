@@ -1,11 +1,17 @@
-"""Filesystems (``<linux/fs.h>``): the inode flags and version as rows, the reflink
-copies by hand (``src/cfcntl/_c/fs.c``)."""
+"""Filesystems (``<linux/fs.h>``): the inode flags, version and extended attributes as
+rows, the reflink copies by hand (``src/cfcntl/_c/fs.c``)."""
 
 from __future__ import annotations
 
 from .._cfcntl import lib as _lib
 from .._syscall import FileDescriptorLike, call, fileno, needs
-from ._pattern import INT_TRAP as _INT_TRAP, int_getter, int_setter
+from ._pattern import INT_TRAP as _INT_TRAP, int_getter, int_setter, struct_getter
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
+    from typing import NamedTuple
+else:
+    from .._record import NamedTuple
 
 fs_getflags = int_getter(
     _lib.cf_fs_getflags,
@@ -32,6 +38,32 @@ fs_getversion = int_getter(
     "The inode's generation number (FS_IOC_GETVERSION); an int, though the header says long.",
     header="long",
     note=_INT_TRAP,
+)
+
+
+class FsXattr(NamedTuple):
+    """A ``struct fsxattr``: an inode's extended attributes, as XFS defined them and
+    every filesystem with inode flags reports them."""
+
+    xflags: int
+    """FS_XFLAG_* bits (FS_XFLAG_NODUMP, FS_XFLAG_NOATIME...)."""
+    extsize: int
+    """The extent size hint in bytes; 0 when none is set."""
+    nextents: int
+    """The number of data extents (XFS; 0 where the filesystem does not count them)."""
+    projid: int
+    """The project id (quotas)."""
+    cowextsize: int
+    """The copy-on-write extent size hint in bytes."""
+
+
+fs_getxattr = struct_getter(
+    _lib.cf_fs_getxattr,
+    "FS_IOC_FSGETXATTR",
+    "struct fsxattr",
+    FsXattr,
+    ("fsx_xflags", "fsx_extsize", "fsx_nextents", "fsx_projid", "fsx_cowextsize"),
+    "The inode's extended attributes (FS_IOC_FSGETXATTR), as an FsXattr.",
 )
 
 _cf_ficlone = needs("FICLONE", _lib.cf_ficlone)
