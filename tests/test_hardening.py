@@ -170,25 +170,6 @@ def test_a_huge_argument_is_refused_before_it_is_allocated(
 # --------------------------------------------------------------------------- import cost
 
 
-@pytest.mark.parametrize("module", ["cfcntl", "cfcntl.compat"])
-def test_import_loads_no_tool_module(module: str) -> None:
-    # import cfcntl once cost 36-57 ms, mostly importlib.metadata (for __version__) and
-    # the ctypes binding that layout imported (ctypes, the stdlib fcntl and termios);
-    # compat imported ctypes and typing.  What the interpreter's own start-up loads
-    # (a .pth file may import typing) is not counted.
-    probe = (
-        "import sys\n"
-        "tools = ('ctypes', 'fcntl', 'termios', 'importlib.metadata', 'typing', 're')\n"
-        "before = set(sys.modules)\n"
-        f"import {module}\n"
-        "print(' '.join(m for m in tools if m in sys.modules and m not in before))"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", probe], check=True, capture_output=True, text=True
-    ).stdout
-    assert out.split() == []
-
-
 def test_version_is_the_package_metadata() -> None:
     assert cfcntl.__version__ == importlib.metadata.version("cfcntl")
 

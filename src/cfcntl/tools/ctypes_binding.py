@@ -17,7 +17,7 @@ import ctypes
 import os
 
 from .. import constants as _c
-from .._syscall import FileDescriptorLike, fileno, oserror, refused
+from .._syscall import FileDescriptorLike, c_range, fileno, oserror, refused
 from ..locks import Flock, lock_arguments
 
 
@@ -44,14 +44,10 @@ _ioctl_int.argtypes = (ctypes.c_int, ctypes.c_ulong, ctypes.POINTER(ctypes.c_int
 _ioctl_int.restype = ctypes.c_int
 
 
-def _bounds(ctype: type[ctypes._SimpleCData[int]]) -> tuple[int, int]:
-    bits = 8 * ctypes.sizeof(ctype)
-    return -(1 << (bits - 1)), (1 << (bits - 1)) - 1
-
-
-_INT_MIN, _INT_MAX = _bounds(ctypes.c_int)
-_SHORT_MIN, _SHORT_MAX = _bounds(ctypes.c_short)
-_OFF_MIN, _OFF_MAX = _bounds(ctypes.c_int64)
+# The ranges of the fields' and arguments' C types (ctypes would truncate past them).
+_INT_MAX = c_range("int")[1]
+_SHORT_MIN, _SHORT_MAX = c_range("short")
+_OFF_MIN, _OFF_MAX = c_range("int64_t")  # flock's l_start and l_len, as declared above
 
 _F_GETLK, _F_SETLK, _F_SETLKW = _c.F_GETLK, _c.F_SETLK, _c.F_SETLKW
 _F_UNLCK = _c.F_UNLCK
@@ -59,7 +55,7 @@ _F_UNLCK = _c.F_UNLCK
 
 def _number(function: str, fd: FileDescriptorLike) -> int:
     """The descriptor number, checked as cfcntl checks it."""
-    number = fd if isinstance(fd, int) and fd >= 0 else fileno(fd)
+    number = fileno(fd)
     if number > _INT_MAX:
         raise refused(OverflowError(), function, ("fd", "int", number))
     return number
