@@ -100,10 +100,11 @@ def run_threads(path: Path, workers: int, count: int, locked: bool) -> int:
 @pytest.mark.parametrize("run", [run_processes, run_threads], ids=["processes", "threads"])
 def test_no_lost_update(path: Path, run: object) -> None:
     """4 workers x 500 increments under Lock give exactly 2000.  The same workers without
-    the lock lose updates (the control shows the test can see a loss; 3 tries at most)."""
+    the lock lose updates (the control shows the test can see a loss; up to 10 tries,
+    stopping at the first loss: under load, 3 tries once all lost nothing)."""
     assert callable(run)
     assert run(path, 4, 500, True) == 2000
-    assert any(run(path, 4, 500, False) < 2000 for _ in range(3))
+    assert any(run(path, 4, 500, False) < 2000 for _ in range(10))
 
 
 # -- timeouts, dead holders ----------------------------------------------------------------
