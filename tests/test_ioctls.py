@@ -524,6 +524,7 @@ def test_registry_agrees_with_the_request_numbers() -> None:
     assert ioctls.KNOWN["FIONREAD"].request == ioctls.KNOWN["SIOCINQ"].request
     for struct_name in ioctls.STRUCTS:
         assert ffi.sizeof(struct_name) > 0
+    assert {"struct winsize", "struct fsxattr", "struct file_clone_range"} <= set(ioctls.STRUCTS)
 
 
 def test_absent_request_raises_not_implemented(

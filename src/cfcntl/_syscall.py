@@ -84,11 +84,8 @@ def _negative(number: int) -> ValueError:
     return ValueError(f"file descriptor cannot be a negative integer ({number})")
 
 
-def oserror(err: int | None = None) -> OSError:
-    """The OSError for ``err``, by default the errno the last cffi call left, as its
-    errno subclass."""
-    if err is None:
-        err = ffi.errno
+def oserror(err: int) -> OSError:
+    """The OSError for the errno ``err``, as its errno subclass."""
     return OSError(err, os.strerror(err))
 
 

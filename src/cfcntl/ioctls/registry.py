@@ -36,8 +36,17 @@ class Known(NamedTuple):
     note: str
 
 
-STRUCTS = ("struct winsize", "struct file_clone_range")
-"""The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``."""
+STRUCTS = tuple(
+    dict.fromkeys(
+        [
+            *(ctype for _, _, _, ctype, _ in ROWS if ctype and ctype.startswith("struct ")),
+            "struct file_clone_range",  # FICLONERANGE's, hand-written (src/cfcntl/_c/fs.c)
+        ]
+    )
+)
+"""The C structs the typed ioctl helpers pass, declared to the compiler with ``...;``:
+the pattern rows' (``struct winsize``, ``struct fsxattr``...) and the hand-written
+helpers'."""
 
 _SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
     ("FICLONE", "value", "int", "int", "the source descriptor"),
