@@ -3,10 +3,11 @@
 A request made with ``_IOR``/``_IOW``/``_IOWR`` encodes its argument's size; a legacy
 number (``0x5401``) or an ``_IO`` request does not, yet many of them make the kernel
 read or write a struct through the pointer.  The header cannot say which type, so this
-table does, from the kernel's sources.  ``build_ffi.py`` lists every request macro the
-headers define (everything in the ``ioctls.h``/``sockios.h`` family, and every macro
-made with ``_IO*``), asks the compiler which have no size bits, and stops the build if
-one of them is missing here; the values come from the compiler, never from this file.
+table does, from the kernel's sources.  The build (``_build/probes.py``) lists every
+request macro the headers define (everything in the ``ioctls.h``/``sockios.h`` family,
+and every macro made with ``_IO*``), asks the compiler which have no size bits, and
+stops the build if one of them is missing here; the values come from the compiler,
+never from this file.
 
 Each entry is ``name: (kind, C type, note)``.  Kinds:
 

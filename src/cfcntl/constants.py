@@ -1,9 +1,10 @@
 """Every Linux fcntl constant, valued by the C compiler reading the build's headers.
 
-The bare annotations below are the list of names cfcntl looks for: ``build_ffi.py``
-reads them from this file, asks the compiler which the headers define, and compiles
-only those into the extension.  A name the headers lacked is absent from this module
-at run time (no fallback number); :func:`has` tells which is which.
+The bare annotations below are the list of names cfcntl looks for: the build
+(``_build/probes.py``) reads them from this file, asks the compiler which the headers
+define, and compiles only those into the extension.  A name the headers lacked is
+absent from this module at run time (no fallback number); :func:`has` tells which is
+which.
 """
 
 import sys

@@ -3,8 +3,8 @@
 Each operation (a group) has contenders: the stdlib path (``struct.pack`` + ``fcntl.fcntl``
 with the compiler's exact format, the ratio reference, and the docs' 28-byte ``hhllhh``
 recipe), cfcntl, cfcntl's C helper called bare through cffi (the crossing's own cost), the
-ctypes binding, and the C floor (the same syscall in a C loop, compiled into the cffi
-module).  A contender is one statement, timed by :mod:`timeit` in a
+ctypes binding, and the C floor (the same syscall in a C loop, in its own small cffi
+module, ``cfcntl.tools._floor``).  A contender is one statement, timed by :mod:`timeit` in a
 :class:`Scene` (real files, a pipe, a pseudo-terminal, a child process holding a lock), and
 one check of its result, made once per run, so a fast wrong answer cannot pass.  The
 contenders run interleaved, round by round, so that drift on a busy machine hits them all
