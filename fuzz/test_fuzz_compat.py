@@ -178,6 +178,10 @@ def _argument(rng: random.Random) -> Any:
     return rng.choice((None, 1.5, [1], (), object()))
 
 
+LOCKS = frozenset((F.F_GETLK, F.F_SETLK, F.F_SETLKW, F.F_OFD_GETLK, F.F_OFD_SETLK, F.F_OFD_SETLKW))
+"""The record-lock commands: what they answer depends on the locks other processes hold."""
+
+
 def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]]:
     """(function, descriptor kind, the arguments after the descriptor, keywords)."""
     name = rng.choice(("fcntl", "fcntl", "ioctl", "ioctl", "flock", "lockf"))
@@ -222,6 +226,12 @@ def _call(rng: random.Random) -> tuple[str, Any, tuple[Any, ...], dict[str, Any]
         args = (any_number(rng, rng.choice(cmds), 0.1).obj,)
         for _ in range(rng.randrange(4)):
             args += (any_number(rng, rng.choice((0, 10, 100, -1, 2, *BOUNDARIES[::3])), 0.2).obj,)
+    locking = name in ("flock", "lockf") or (name == "fcntl" and real and args[0] in LOCKS)
+    if fd == "pty_master" and locking:
+        # Every pty master is the one inode of /dev/ptmx, shared by every process on the
+        # machine: a lock taken there by a parallel job (or anyone) changes the answer
+        # between compat's call and the stdlib's, and a waiting lock could block for good.
+        fd = rng.choice([kind for kind in KINDS if kind != "pty_master"])
     keywords: dict[str, Any] = {}
     roll = rng.random()
     if roll < 0.03:
