@@ -38,6 +38,8 @@ ROWS_DIR = HERE / "build" / "cfcntl-rows"
 #: ``src/cfcntl/_c/NAME.h``, with ``NAME.c`` if it has hand-written C and
 #: ``src/cfcntl/ioctls/NAME.py`` if it has pattern rows.
 FAMILIES = ("commands", "locks", "lockwait", "compat", "ioctl", "fio", "tty", "fs", "block")
+# issue 14, devices-a: network interfaces and TUN/TAP
+FAMILIES += ("net", "tun")
 
 
 def _shown(path: Path) -> str:

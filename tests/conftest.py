@@ -121,3 +121,88 @@ def wait_for_waiter(path: Path) -> WaitForWaiter:
             time.sleep(0.002)
 
     return wait
+
+
+# --------------------------------------------------------------------------------------
+# network namespaces and TUN (issue 14, devices-a)
+
+_FD_SENDER = """
+import socket, sys
+channel = socket.socket(fileno=int(sys.argv[1]))
+namespace = {}
+exec(sys.argv[2], namespace)
+socket.send_fds(channel, [b"fd"], [namespace["fd"]])
+"""
+
+
+class NetNS:
+    """A private network namespace (``ip netns``, a unique name), deleted at teardown with
+    every descriptor the test got from it: the host's interfaces are never touched."""
+
+    def __init__(self) -> None:
+        self.name = f"cfcntl-{os.getpid()}-{time.monotonic_ns()}"
+        self.fds: list[int] = []
+        subprocess.run(["ip", "netns", "add", self.name], check=True)
+
+    def run(self, *command: str) -> str:
+        """``command`` run inside the namespace (``ip netns exec``, so /sys is the
+        namespace's): its stdout."""
+        proc = subprocess.run(
+            ["ip", "netns", "exec", self.name, *command],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return proc.stdout
+
+    def ip(self, *args: str) -> str:
+        """``ip -n NAME args``: its stdout."""
+        return self.run("ip", *args)
+
+    def fd(self, code: str) -> int:
+        """The descriptor named ``fd`` that the Python ``code`` opened in a process inside
+        the namespace (a socket or /dev/net/tun stays in the namespace it was opened in),
+        passed back with SCM_RIGHTS; closed at teardown."""
+        import socket
+        import sys
+
+        mine, theirs = socket.socketpair()
+        with mine, theirs:
+            subprocess.run(
+                ["ip", "netns", "exec", self.name, sys.executable, "-c", _FD_SENDER,
+                 str(theirs.fileno()), code],
+                check=True,
+                pass_fds=[theirs.fileno()],
+                timeout=60,
+            )
+            _, fds, _, _ = socket.recv_fds(mine, 16, 1)
+        self.fds.append(fds[0])
+        return fds[0]
+
+    def socket(self, family: str = "AF_INET", kind: str = "SOCK_DGRAM") -> int:
+        """A socket of the namespace."""
+        return self.fd(f"import socket\nfd = socket.socket(socket.{family}, socket.{kind}).detach()")
+
+    def close(self) -> None:
+        for number in self.fds:
+            with contextlib.suppress(OSError):
+                os.close(number)
+        subprocess.run(["ip", "netns", "del", self.name], check=False)
+
+
+@pytest.fixture
+def netns() -> Iterator[NetNS]:
+    """A private network namespace with its loopback up (root and iproute2 needed, else
+    the test skips saying so); gone at teardown, whatever happens."""
+    import shutil
+
+    if os.geteuid() != 0:
+        pytest.skip("needs root (a network namespace)")
+    if shutil.which("ip") is None:
+        pytest.skip("needs the ip command (iproute2)")
+    ns = NetNS()
+    try:
+        ns.ip("link", "set", "lo", "up")
+        yield ns
+    finally:
+        ns.close()

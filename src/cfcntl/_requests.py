@@ -115,6 +115,8 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "SIOCOUTQ": ("read", "int", "TIOCOUTQ for sockets"),
     "SIOCOUTQNSD": ("read", "int", ""),
     "SIOCGSKNS": ("none", None, "returns a descriptor of the socket's network namespace"),
+    # <linux/if_tun.h> (issue 14, devices-a: drivers/net/tun.c)
+    "TUNGETDEVNETNS": ("none", None, "returns a descriptor of the device's network namespace"),
     "SIOCADDRT": ("refused", None, "the kernel follows the pointer rt_dev in struct rtentry"),
     "SIOCDELRT": ("refused", None, "the kernel follows the pointer rt_dev in struct rtentry"),
     "SIOCRTMSG": ("refused", None, "no kernel handles it any more"),

@@ -58,7 +58,10 @@ def exact_format(name: str) -> str:
     for _, field in ctype.fields:
         if field.offset > at:
             parts.append(f"{field.offset - at}x")
-        parts.append(_code(field.type))
+        if field.type.kind == "array":  # issue 14: termios's c_cc, a count of items
+            parts.append(f"{field.type.length}{_code(field.type.item)}")
+        else:
+            parts.append(_code(field.type))
         at = field.offset + ffi.sizeof(field.type)
     if ffi.sizeof(ctype) > at:
         parts.append(f"{ffi.sizeof(ctype) - at}x")

@@ -17,6 +17,10 @@ needs ``size=``, and its argument then carries a guard.
 from . import block, fio, fs, tty
 
 FAMILIES = (fio, tty, fs, block)
+# issue 14, devices-a: network interfaces and TUN/TAP
+from . import net, tun  # noqa: E402
+
+FAMILIES += (net, tun)
 """The family modules, whose functions and records this package exports."""
 
 TYPE_CHECKING = False
@@ -24,6 +28,9 @@ if TYPE_CHECKING:
     from .block import *
     from .fio import *
     from .fs import *
+    from .net import *
+    from .tun import *
+    from ._flags import InterfaceFlags as InterfaceFlags, ModemLines as ModemLines, TunFlags as TunFlags
     from .generic import (
         GUARD as GUARD,
         LIMIT as LIMIT,
@@ -59,6 +66,8 @@ _LATER = {
         "generic",
     ),
     **dict.fromkeys(("KNOWN", "REQUESTS", "STRUCTS", "Known", "_by_number"), "registry"),
+    # issue 14, devices-a: the families' IntFlag classes (enum loads collections)
+    **dict.fromkeys(("ModemLines", "InterfaceFlags", "TunFlags"), "_flags"),
 }
 """The names of the generic calls and the registry, loaded on first use: the two modules
 would add about 0.3 ms to ``import cfcntl`` (and :data:`KNOWN`, :data:`REQUESTS` a third
@@ -70,9 +79,13 @@ def __getattr__(name: str) -> object:
     module = _LATER.get(name)
     if module is None:
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from . import generic, registry
+    if module == "_flags":
+        from . import _flags as source
+    else:
+        from . import generic, registry
 
-    value = getattr(generic if module == "generic" else registry, name)
+        source = generic if module == "generic" else registry
+    value = getattr(source, name)
     globals()[name] = value
     return value
 

@@ -41,6 +41,8 @@ INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
 """The note of every request whose header says long where the kernel uses an int."""
 
 ROWS: list[tuple[str, Direction, str | None, str | None, str]] = []
+FAMILY: dict[str, str] = {}
+"""Each row's request: the module of the family whose row it is (for the report)."""
 """Every row's (request, direction, header's C type, kernel's C type, note), in the
 order the rows were made, for :data:`cfcntl.ioctls.KNOWN`."""
 
@@ -75,6 +77,7 @@ def _row(
 ) -> Callable[..., int]:
     """Register the row; the helper, or :func:`needs`' stand-in without the request."""
     ROWS.append((request, direction, header or ctype, ctype, note))
+    FAMILY[request] = sys._getframe(2).f_globals["__name__"]
     return needs(request, helper)
 
 

@@ -5,7 +5,8 @@ with the types the header and the kernel give their argument."""
 from __future__ import annotations
 
 from .._cfcntl import ffi as _ffi, lib as _lib
-from ._pattern import INT_TRAP, ROWS
+from . import FAMILIES
+from ._pattern import FAMILY, INT_TRAP, ROWS
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
@@ -36,10 +37,39 @@ class Known(NamedTuple):
     note: str
 
 
+# issue 14, devices-a: a family module may list its hand-written helpers' requests as
+# registry entries, HAND_WRITTEN; they join KNOWN, STRUCTS and the report's family.
+HAND_WRITTEN: tuple[tuple[str, Direction, str | None, str | None, str], ...] = tuple(
+    entry for family in FAMILIES for entry in getattr(family, "HAND_WRITTEN", ())
+)
+"""Every family's hand-written requests (request, direction, header's C type, kernel's
+C type, note)."""
+
+
+def _declared(ctype: str) -> bool:
+    """Whether the compiled module knows the struct ``ctype`` (a sizeless request's type
+    is declared only when the build's headers define it)."""
+    try:
+        _ffi.typeof(ctype)
+    except _ffi.error:
+        return False
+    return True
+
+
+FAMILY.update(
+    (entry[0], family.__name__)
+    for family in FAMILIES
+    for entry in getattr(family, "HAND_WRITTEN", ())
+)
+
 STRUCTS = tuple(
     dict.fromkeys(
         [
-            *(ctype for _, _, _, ctype, _ in ROWS if ctype and ctype.startswith("struct ")),
+            *(
+                ctype
+                for _, _, _, ctype, _ in (*ROWS, *HAND_WRITTEN)
+                if ctype and ctype.startswith("struct ") and _declared(ctype)
+            ),
             "struct file_clone_range",  # FICLONERANGE's, hand-written (src/cfcntl/_c/fs.c)
         ]
     )
@@ -131,7 +161,7 @@ def _load() -> None:
     requests = dict(zip(names, _ffi.unpack(_lib.cf_request_values(), len(names)), strict=True))
     known = {
         name: _new_tuple(Known, (name, requests[name], *row))
-        for name, *row in (*ROWS, *_SIZED)
+        for name, *row in (*ROWS, *_SIZED, *HAND_WRITTEN)
         if name in requests
     }
     for name, (kind, ctype, note) in SIZELESS.items():
