@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 
 from .._cfcntl import ffi as _ffi, lib as _lib
-from .._syscall import FileDescriptorLike, c_range, call, fileno
+from .._syscall import FileDescriptorLike, call, fileno
 from ._pattern import int_getter
 from .net import ifname
 
@@ -93,13 +93,14 @@ def tunsetpersist(fd: FileDescriptorLike, persist: bool) -> None:
 
 
 def tunsetowner(fd: FileDescriptorLike, uid: int) -> None:
-    """Let the user ``uid`` attach to the device (TUNSETOWNER); -1 for none."""
-    call("tunsetowner", _cf_tunsetowner, ("fd", "int", fileno(fd)), ("uid", "uid_t", c_range("uid_t")[1] if uid == -1 else uid))
+    """Let the user ``uid`` attach to the device (TUNSETOWNER); EINVAL for a uid the
+    caller's user namespace does not map."""
+    call("tunsetowner", _cf_tunsetowner, ("fd", "int", fileno(fd)), ("uid", "uid_t", uid))
 
 
 def tunsetgroup(fd: FileDescriptorLike, gid: int) -> None:
-    """Let the group ``gid`` attach to the device (TUNSETGROUP); -1 for none."""
-    call("tunsetgroup", _cf_tunsetgroup, ("fd", "int", fileno(fd)), ("gid", "gid_t", c_range("gid_t")[1] if gid == -1 else gid))
+    """Let the members of the group ``gid`` attach to the device (TUNSETGROUP)."""
+    call("tunsetgroup", _cf_tunsetgroup, ("fd", "int", fileno(fd)), ("gid", "gid_t", gid))
 
 
 HAND_WRITTEN = (
