@@ -48,7 +48,11 @@
 #define IFF_PORTSEL ...
 #define IFF_AUTOMEDIA ...
 #define IFF_DYNAMIC ...
+typedef int... time_t;
+typedef int... suseconds_t;
 struct ifreq { ...; };
+struct timeval { time_t tv_sec; suseconds_t tv_usec; ...; };
+struct timespec { time_t tv_sec; long tv_nsec; ...; };
 */
 
 /* cdef: begin */

@@ -17,6 +17,12 @@ uint64_t cf_get_winsize(int fd)
     return packed;
 }
 
+int64_t cf_tiocmget(int fd)
+{
+    int lines = 0;
+    return ioctl(fd, TIOCMGET, &lines) == -1 ? cf_fail(errno) : lines;
+}
+
 int64_t cf_tcgets(int fd, struct termios *answer)
 {
     return cf_result(ioctl(fd, TCGETS, answer));

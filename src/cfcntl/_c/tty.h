@@ -75,6 +75,8 @@ struct serial_icounter_struct { int cts; int dsr; int rng; int dcd; int rx; int 
 /* TIOCGWINSZ: the four fields packed into one uint64_t, ws_row in the low 16 bits;
    cfcntl.h's 64-bit alternative of the protocol. */
 uint64_t cf_get_winsize(int fd);
+/* TIOCMGET: the TIOCM_* bits. */
+int64_t cf_tiocmget(int fd);
 /* TCGETS into the caller's kernel struct termios. */
 int64_t cf_tcgets(int fd, struct termios *answer);
 /* TCSETS (when 0), TCSETSW (1: after the output drained) or TCSETSF (2: and the input

@@ -13,6 +13,12 @@ int64_t cf_tunsetiff(int fd, const char *name, int flags, char *answer)
     return 0;
 }
 
+int64_t cf_tungetfeatures(int fd)
+{
+    unsigned int features = 0;
+    return ioctl(fd, TUNGETFEATURES, &features) == -1 ? cf_fail(errno) : (int64_t)features;
+}
+
 int64_t cf_tungetiff(int fd, char *answer)
 {
     struct ifreq ifr;

@@ -33,6 +33,8 @@ typedef int... gid_t;
    pattern with %d: the kernel picks), created if need be, with the IFF_* `flags`; the
    device's name into `answer` (IFNAMSIZ bytes). */
 int64_t cf_tunsetiff(int fd, const char *name, int flags, char *answer);
+/* TUNGETFEATURES: the IFF_* flags the kernel supports. */
+int64_t cf_tungetfeatures(int fd);
 /* TUNGETIFF: the attached device's name into `answer` (IFNAMSIZ bytes); the result is
    its flags. */
 int64_t cf_tungetiff(int fd, char *answer);

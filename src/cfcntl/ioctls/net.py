@@ -96,7 +96,6 @@ siocgiftxqlen = _int_getter(
     _lib.cf_siocgiftxqlen,
     "The interface's transmit queue length, in packets (SIOCGIFTXQLEN).",
 )
-_siocgifflags = _int_getter(_lib.cf_siocgifflags, "The flags as an int.")
 siocsifmtu = _int_setter(
     _lib.cf_siocsifmtu, "mtu", "Set the interface's MTU (SIOCSIFMTU)."
 )
@@ -118,7 +117,10 @@ def siocgifflags(fd: FileDescriptorLike, name: str | bytes) -> InterfaceFlags:
     ``ifr_flags``; LOWER_UP and above are netlink's)."""
     from ._flags import InterfaceFlags
 
-    return InterfaceFlags(_siocgifflags(fd, name))
+    raw = ifname("siocgifflags", name)
+    return InterfaceFlags(
+        call("siocgifflags", _lib.cf_siocgifflags, ("fd", "int", fileno(fd)), ("name", "char *", raw))
+    )
 
 
 _cf_siocgifname = _lib.cf_siocgifname

@@ -134,17 +134,13 @@ set_winsize = struct_setter(
 
 # ------------------------------------------------------------------ modem lines and break
 
-_tiocmget = int_getter(
-    _lib.cf_tiocmget, "TIOCMGET", "int", "The modem lines as an int (TIOCMGET)."
-)
-
 
 def tiocmget(fd: FileDescriptorLike) -> ModemLines:
     """The serial line's modem lines (TIOCMGET), as :class:`ModemLines` bits; a pty, which
     has none, answers ENOTTY."""
     from ._flags import ModemLines
 
-    return ModemLines(_tiocmget(fd))
+    return ModemLines(call("tiocmget", _lib.cf_tiocmget, ("fd", "int", fileno(fd))))
 
 
 tiocmset = int_setter(
@@ -427,6 +423,7 @@ def set_baud_rate(fd: FileDescriptorLike, rate: int) -> None:
 
 
 HAND_WRITTEN = (
+    ("TIOCMGET", "read", None, "int", ""),
     ("TCGETS", "read", None, "struct termios", ""),
     ("TCSETS", "write", None, "struct termios", ""),
     ("TCSETSW", "write", None, "struct termios", ""),

@@ -9,7 +9,6 @@ import os
 
 from .._cfcntl import ffi as _ffi, lib as _lib
 from .._syscall import FileDescriptorLike, call, fileno
-from ._pattern import int_getter
 from .net import ifname
 
 TYPE_CHECKING = False
@@ -18,20 +17,12 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
 
 _IFNAMSIZ: int = _lib.IFNAMSIZ
 
-_tungetfeatures = int_getter(
-    _lib.cf_tungetfeatures,
-    "TUNGETFEATURES",
-    "unsigned int",
-    "The TUNSETIFF flags the kernel supports, as an int (TUNGETFEATURES).",
-)
-
-
 def tungetfeatures(fd: FileDescriptorLike) -> TunFlags:
     """The TUNSETIFF flags the kernel supports (TUNGETFEATURES on a descriptor of
     /dev/net/tun), as :class:`TunFlags`."""
     from ._flags import TunFlags
 
-    return TunFlags(_tungetfeatures(fd))
+    return TunFlags(call("tungetfeatures", _lib.cf_tungetfeatures, ("fd", "int", fileno(fd))))
 
 
 _cf_tunsetiff = _lib.cf_tunsetiff
@@ -104,8 +95,23 @@ def tunsetgroup(fd: FileDescriptorLike, gid: int) -> None:
 
 
 HAND_WRITTEN = (
-    ("TUNSETIFF", "readwrite", "int", "struct ifreq", "the header says int; the kernel reads a struct ifreq and writes its name back"),
-    ("TUNGETIFF", "read", "unsigned int", "struct ifreq", "the header says unsigned int; the kernel writes a struct ifreq"),
+    ("TUNGETFEATURES", "read", "unsigned int", "unsigned int", ""),
+    (
+        "TUNSETIFF",
+        "refused",
+        "int",
+        None,
+        "the kernel reads a struct ifreq and writes its name back, past the int the header "
+        "encodes: tunsetiff()",
+    ),
+    (
+        "TUNGETIFF",
+        "refused",
+        "unsigned int",
+        None,
+        "the kernel writes a struct ifreq, past the unsigned int the header encodes: "
+        "tungetiff()",
+    ),
     ("TUNSETPERSIST", "value", "int", "int", "the flag itself, not a pointer to it"),
     ("TUNSETOWNER", "value", "int", "uid_t", "the uid itself, not a pointer to it"),
     ("TUNSETGROUP", "value", "int", "gid_t", "the gid itself, not a pointer to it"),

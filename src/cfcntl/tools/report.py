@@ -163,8 +163,8 @@ def passed(d: dict[str, Any]) -> bool:
 def _struct_text(name: str, c: Compared) -> list[str]:
     lay = c.layout
     lines = [f"{name}: {lay.size} bytes, aligned to {lay.alignment} (from the compiler)"]
-    names = max(len("field"), *(len(f.name) for f in lay.fields))
-    types = max(len("C type"), *(len(f.ctype) for f in lay.fields))
+    names = max([len("field"), *(len(f.name) for f in lay.fields)])
+    types = max([len("C type"), *(len(f.ctype) for f in lay.fields)])
     lines.append(f"  {'field':<{names}} {'C type':<{types}} {'offset':>6} {'size':>5}")
     lines += [
         f"  {f.name:<{names}} {f.ctype:<{types}} {f.offset:>6} {f.size:>5}" for f in lay.fields
@@ -184,9 +184,45 @@ def _struct_text(name: str, c: Compared) -> list[str]:
     return lines
 
 
+OTHER = "other"
+"""The report's name for the known requests no family module makes a call for (the
+generic calls take them)."""
+
+
+def families() -> dict[str, dict[str, list[str]]]:
+    """Each ioctl family (``cfcntl.ioctls.FAMILIES``, by its module's last name) with the
+    known requests its module makes a call for (its pattern rows, its ``HAND_WRITTEN``
+    entries) and the structs they pass, then :data:`OTHER` with the rest: read from the
+    registry, so a new family appears here with no line in this file; each struct once,
+    under the first family whose requests pass it."""
+    from ..ioctls._pattern import FAMILY
+
+    out: dict[str, dict[str, list[str]]] = {
+        family.__name__.rsplit(".", 1)[1]: {"requests": [], "structs": []}
+        for family in ioctls.FAMILIES
+    }
+    out[OTHER] = {"requests": [], "structs": []}
+    placed: set[str] = set()
+    for attributed in (True, False):  # each struct under the first family using it
+        for name, known in ioctls.KNOWN.items():
+            module = FAMILY.get(name)
+            if (module is not None) != attributed:
+                continue
+            entry = out[module.rsplit(".", 1)[1] if module else OTHER]
+            entry["requests"].append(name)
+            ctype = known.kernel_ctype
+            if ctype in ioctls.STRUCTS and ctype not in placed:
+                entry["structs"].append(ctype)
+                placed.add(ctype)
+    out[OTHER]["structs"] += [s for s in ioctls.STRUCTS if s not in placed]
+    return out
+
+
 def ioctl_data() -> dict[str, Any]:
-    """The ioctl structs as the compiler laid them out, and each known request decoded."""
+    """The ioctl structs as the compiler laid them out, each known request decoded, and
+    which family each belongs to (:func:`families`)."""
     return {
+        "families": families(),
         "structs": {
             name: {
                 "size": lay.size,
@@ -209,21 +245,40 @@ def ioctl_data() -> dict[str, Any]:
 _DIRECTIONS = {ioc.NONE: "-", ioc.READ: "R", ioc.WRITE: "W", ioc.READ | ioc.WRITE: "RW"}
 
 
+def _request_text(name: str, r: dict[str, Any]) -> list[str]:
+    kernel = r["kernel_ctype"] or ("refused" if r["direction"] == "refused" else "none")
+    if r["direction"] == "value":
+        kernel += " (by value)"
+    lines = [
+        f"  {name:<18} {r['request']:#10x} {_DIRECTIONS[r['dir']]:<3} {r['type']:#04x} "
+        f"{r['nr']:>3} {r['size']:>4}  {kernel}"
+    ]
+    if r["note"]:
+        lines.append(f"  {'':<18} {'':>10}   {r['note']}")
+    return lines
+
+
 def _ioctl_text(d: dict[str, Any]) -> list[str]:
-    lines = ["", f"ioctl: {len(d['requests'])} requests known (_IOC_ fields from the compiler)"]
-    lines.append(f"  {'request':<18} {'number':>10} dir type  nr size  kernel argument")
-    for name, r in d["requests"].items():
-        kernel = r["kernel_ctype"] or "none"
-        if r["direction"] == "value":
-            kernel += " (by value)"
-        lines.append(
-            f"  {name:<18} {r['request']:#10x} {_DIRECTIONS[r['dir']]:<3} {r['type']:#04x} "
-            f"{r['nr']:>3} {r['size']:>4}  {kernel}"
+    lines = [
+        "",
+        f"ioctl: {len(d['requests'])} requests known (_IOC_ fields from the compiler), "
+        f"by family",
+    ]
+    for family, entry in d["families"].items():
+        title = (
+            "other requests (the generic calls: ioctls.read, write...)"
+            if family == OTHER
+            else f"family {family} (cfcntl.ioctls.{family})"
         )
-        if r["note"]:
-            lines.append(f"  {'':<18} {'':>10}   {r['note']}")
-    for name in d["structs"]:
-        lines += ["", *_struct_text(name, compare(struct_layout(name)))]
+        lines += [
+            "",
+            f"{title}: {len(entry['requests'])} requests, {len(entry['structs'])} structs",
+            f"  {'request':<18} {'number':>10} dir type  nr size  kernel argument",
+        ]
+        for name in entry["requests"]:
+            lines += _request_text(name, d["requests"][name])
+        for name in entry["structs"]:
+            lines += ["", *_struct_text(name, compare(struct_layout(name)))]
     return lines
 
 
