@@ -21,6 +21,7 @@ import fcntl
 import json
 import os
 import platform
+import socket
 import statistics
 import struct
 import sys
@@ -33,7 +34,7 @@ from functools import partial
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
-from .. import constants
+from .. import _cfcntl, constants, ioctls
 from ..locks import Flock
 from . import struct_path
 from .lockchild import LockChild
@@ -193,9 +194,35 @@ _BASE: tuple[Contender, ...] = (
         "result == WINSIZE",
         "from cfcntl.ioctls import get_winsize",
     ),
+    # issue 14, devices-a: one cheap getter per device family, against the hand-packed
+    # stdlib path (a pty's output queue; the MTU of lo, read, never changed)
+    Contender(
+        "tiocoutq",
+        "stdlib",
+        "ioctl(master, TIOCOUTQ, count, True) or count[0]",
+        "result == 0",
+        _STDLIB,
+    ),
+    Contender("tiocoutq", "cfcntl", "tiocoutq(master)", "result == 0", "from cfcntl.ioctls import tiocoutq"),
+    Contender(
+        "if-mtu",
+        "stdlib",
+        "unpack_from('i', ioctl(sock, SIOCGIFMTU, IFREQ_LO), IFNAMSIZ)[0]",
+        "result == LO_MTU",
+        _STDLIB + "; from struct import unpack_from",
+    ),
+    Contender(
+        "if-mtu",
+        "cfcntl",
+        "siocgifmtu(sock, 'lo')",
+        "result == LO_MTU",
+        "from cfcntl.ioctls import siocgifmtu",
+    ),
 )
 
-_COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack"
+_COMPAT = (
+    "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
+)
 
 _ORDER = (REFERENCE, "stdlib-28", "stdlib-new-array", "cfcntl", BARE, "compat", "ctypes", "floor")
 _OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
@@ -303,6 +330,7 @@ class Scene:
         master, slave = os.openpty()
         self._open(master, slave)
         fcntl.ioctl(master, constants.TIOCSWINSZ, struct.pack("HHHH", *WINSIZE))
+        sock = self._stack.enter_context(socket.socket(socket.AF_INET, socket.SOCK_DGRAM))
 
         def lock_seen(_: object) -> Flock | None:
             """The lock another open file description sees on bytes 0..99."""
@@ -325,6 +353,13 @@ class Scene:
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
+            # issue 14, devices-a: lo's MTU through an ifreq of the compiler's size
+            "sock": sock.fileno(),
+            "IFNAMSIZ": _cfcntl.lib.IFNAMSIZ,
+            "IFREQ_LO": b"lo".ljust(_cfcntl.ffi.sizeof("struct ifreq"), b"\0"),
+            "LO_MTU": int(open("/sys/class/net/lo/mtu", encoding="ascii").read()),
+            "SIOCGIFMTU": ioctls.REQUESTS["SIOCGIFMTU"],
+            "TIOCOUTQ": ioctls.REQUESTS["TIOCOUTQ"],
             "held": lambda _: (lock_seen(_) or ())[:4] == (wrlck, os.SEEK_SET, 0, 100),
             "free": lambda _: lock_seen(_) is None,
             **{
