@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
@@ -24,3 +28,48 @@ def test_usage_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "data.db").exists()
     assert int(proc.stdout.split()[0]) >= 1 << 20  # setpipe_sz's answer
+
+
+# issue 14, devices-a: the device families' examples, each run as written (the network
+# and TUN ones as root in a new network namespace, `unshare --net`: never the host's)
+
+
+def example(heading: str) -> str:
+    """The first python block of the README's ``### heading`` subsection."""
+    section = README.read_text(encoding="utf-8").split(f"\n### {heading}\n", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section.split("\n### ", 1)[0], re.S)
+    assert code is not None, heading
+    return code.group(1)
+
+
+def expected(code: str) -> list[str]:
+    """What each print line's comment says it prints."""
+    return [line.split("# ", 1)[1] for line in code.splitlines() if line.startswith("print(")]
+
+
+def run_example(code: str, tmp_path: Path, *prefix: str) -> list[str]:
+    proc = subprocess.run(
+        [*prefix, sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
+def test_terminal_example_runs(tmp_path: Path) -> None:
+    code = example("Terminals and serial lines")
+    assert run_example(code, tmp_path) == expected(code)
+
+
+@pytest.mark.parametrize("heading", ["Network interfaces", "TUN/TAP"])
+def test_network_examples_run_in_a_new_namespace(heading: str, tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root (a network namespace)")
+    if shutil.which("unshare") is None:
+        pytest.skip("needs unshare (util-linux)")
+    code = example(heading)
+    setup = "import subprocess\nsubprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\n"
+    assert run_example(setup + code, tmp_path, "unshare", "--net") == expected(code)

@@ -180,3 +180,39 @@ def test_the_cli_takes_no_number_from_the_stdlib(job: list[str]) -> None:
         data = json.loads(proc.stdout)
         assert len(data["parity"]["results"]) == len(report.PARITY)
         assert all(r["passed"] for r in data["parity"]["results"])
+
+
+# issue 14, devices-a: the report by family
+
+
+def test_report_lists_every_family_with_its_requests_and_structs() -> None:
+    """Each family module of cfcntl.ioctls.FAMILIES has its heading, the requests its
+    module makes a call for (decoded, numbers from the compiler) and its structs' layouts;
+    nothing known is left out, and the JSON holds the same grouping."""
+    proc = run("report")
+    assert proc.returncode == 0, proc.stderr
+    text = proc.stdout.split("\nioctl: ", 1)[1]
+    data = report.ioctl_data()
+    grouped = data["families"]
+    short = [family.__name__.rsplit(".", 1)[1] for family in cfcntl.ioctls.FAMILIES]
+    assert list(grouped) == [*short, report.OTHER]
+    listed = [name for entry in grouped.values() for name in entry["requests"]]
+    assert sorted(listed) == sorted(cfcntl.ioctls.KNOWN)
+    for family in short:
+        entry = grouped[family]
+        heading = f"family {family} (cfcntl.ioctls.{family}): {len(entry['requests'])} requests"
+        assert heading in text
+        block = text.split(heading, 1)[1].split("\nfamily ", 1)[0]
+        for name in entry["requests"]:
+            number = f"{cfcntl.ioctls.KNOWN[name].request:#x}"
+            assert any(line.split()[:2] == [name, number] for line in block.splitlines())
+        for struct_name in entry["structs"]:
+            assert f"{struct_name}: {cfcntl._cfcntl.ffi.sizeof(struct_name)} bytes" in block
+    assert {"TCGETS2", "TIOCMGET", "TIOCGSERIAL"} <= set(grouped["tty"]["requests"])
+    assert {"SIOCGIFMTU", "SIOCGIFCONF", "SIOCGSTAMP"} <= set(grouped["net"]["requests"])
+    assert {"TUNSETIFF", "TUNGETFEATURES"} <= set(grouped["tun"]["requests"])
+    assert {"struct termios", "struct termios2", "struct serial_struct"} <= set(
+        grouped["tty"]["structs"]
+    )
+    assert "struct ifreq" in grouped["net"]["structs"]
+    assert json.loads(run("report", "--json").stdout)["ioctl"]["families"] == grouped
