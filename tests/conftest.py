@@ -136,19 +136,38 @@ socket.send_fds(channel, [b"fd"], [namespace["fd"]])
 
 
 class NetNS:
-    """A private network namespace (``ip netns``, a unique name), deleted at teardown with
-    every descriptor the test got from it: the host's interfaces are never touched."""
+    """A private network namespace, held by an ``unshare --net --mount`` process (its
+    own sysfs mounted in its own mount namespace, so /sys/class/net there is the
+    namespace's): nothing named, nothing mounted on the host, gone at teardown with every
+    descriptor the test got from it.  The host's interfaces are never touched."""
 
     def __init__(self) -> None:
-        self.name = f"cfcntl-{os.getpid()}-{time.monotonic_ns()}"
         self.fds: list[int] = []
-        subprocess.run(["ip", "netns", "add", self.name], check=True)
+        self.holder = subprocess.Popen(
+            [
+                "unshare",
+                "--net",
+                "--mount",
+                "--propagation",
+                "private",
+                "sh",
+                "-c",
+                "mount -t sysfs sysfs /sys && ip link set lo up && echo ready && exec cat",
+            ],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.holder.stdout is not None
+        if self.holder.stdout.readline() != "ready\n":
+            self.close()
+            raise RuntimeError("the namespace's holder did not start")
 
     def run(self, *command: str) -> str:
-        """``command`` run inside the namespace (``ip netns exec``, so /sys is the
-        namespace's): its stdout."""
+        """``command`` run inside the namespace (its network and mount namespaces, so its
+        /sys): its stdout."""
         proc = subprocess.run(
-            ["ip", "netns", "exec", self.name, *command],
+            ["nsenter", "-t", str(self.holder.pid), "-n", "-m", *command],
             check=True,
             capture_output=True,
             text=True,
@@ -156,7 +175,7 @@ class NetNS:
         return proc.stdout
 
     def ip(self, *args: str) -> str:
-        """``ip -n NAME args``: its stdout."""
+        """``ip args`` inside the namespace: its stdout."""
         return self.run("ip", *args)
 
     def fd(self, code: str) -> int:
@@ -169,8 +188,17 @@ class NetNS:
         mine, theirs = socket.socketpair()
         with mine, theirs:
             subprocess.run(
-                ["ip", "netns", "exec", self.name, sys.executable, "-c", _FD_SENDER,
-                 str(theirs.fileno()), code],
+                [
+                    "nsenter",
+                    "-t",
+                    str(self.holder.pid),
+                    "-n",
+                    sys.executable,
+                    "-c",
+                    _FD_SENDER,
+                    str(theirs.fileno()),
+                    code,
+                ],
                 check=True,
                 pass_fds=[theirs.fileno()],
                 timeout=60,
@@ -181,28 +209,31 @@ class NetNS:
 
     def socket(self, family: str = "AF_INET", kind: str = "SOCK_DGRAM") -> int:
         """A socket of the namespace."""
-        return self.fd(f"import socket\nfd = socket.socket(socket.{family}, socket.{kind}).detach()")
+        return self.fd(
+            f"import socket\nfd = socket.socket(socket.{family}, socket.{kind}).detach()"
+        )
 
     def close(self) -> None:
         for number in self.fds:
             with contextlib.suppress(OSError):
                 os.close(number)
-        subprocess.run(["ip", "netns", "del", self.name], check=False)
+        self.holder.kill()
+        self.holder.communicate(timeout=60)
 
 
 @pytest.fixture
 def netns() -> Iterator[NetNS]:
-    """A private network namespace with its loopback up (root and iproute2 needed, else
-    the test skips saying so); gone at teardown, whatever happens."""
+    """A private network namespace with its loopback up (root, iproute2 and util-linux
+    needed, else the test skips saying so); gone at teardown, whatever happens."""
     import shutil
 
     if os.geteuid() != 0:
         pytest.skip("needs root (a network namespace)")
-    if shutil.which("ip") is None:
-        pytest.skip("needs the ip command (iproute2)")
+    for tool, package in (("ip", "iproute2"), ("unshare", "util-linux"), ("nsenter", "util-linux")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs the {tool} command ({package})")
     ns = NetNS()
     try:
-        ns.ip("link", "set", "lo", "up")
         yield ns
     finally:
         ns.close()

@@ -49,7 +49,7 @@ def test_the_same_ifreq_through_the_stdlib(veth) -> None:  # type: ignore[no-unt
     """SIOCGIFMTU by hand with the compiler's sizeof(struct ifreq) agrees."""
     import fcntl
 
-    netns, sock = veth
+    _, sock = veth
     size = ffi.sizeof("struct ifreq")
     arg = struct.pack(f"{lib.IFNAMSIZ}s", b"va").ljust(size, b"\0")
     out = fcntl.ioctl(sock, ioctls.REQUESTS["SIOCGIFMTU"], arg)

@@ -137,7 +137,7 @@ def test_termios_exact_layout_from_the_compiler(run_c) -> None:  # type: ignore[
     layout = struct_layout("struct termios")
     assert layout.size == size == struct.calcsize(layout.format)
     assert {f.name: f.offset for f in layout.fields}["c_cc"] == offset
-    assert lib.NCCS == nccs
+    assert nccs == lib.NCCS
 
 
 # --------------------------------------------------------------------------- modem lines, break
@@ -168,7 +168,13 @@ def test_modem_lines_of_the_uart(serial: int) -> None:
     assert struct.unpack("i", buf)[0] == int(lines)
     state = Path("/proc/tty/driver/serial").read_text().splitlines()[1].split()[-1]
     # the driver's own view of the lines that are up (RTS|CTS|DTR|DSR|CD)
-    for name, bit in (("RTS", "RTS"), ("DTR", "DTR"), ("CTS", "CTS"), ("DSR", "DSR"), ("CD", "CAR")):
+    for name, bit in (
+        ("RTS", "RTS"),
+        ("DTR", "DTR"),
+        ("CTS", "CTS"),
+        ("DSR", "DSR"),
+        ("CD", "CAR"),
+    ):
         assert (name in state.split("|")) == (ioctls.ModemLines[bit] in lines)
 
 

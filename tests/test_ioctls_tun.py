@@ -46,7 +46,9 @@ def test_features_before_any_device(tun) -> None:  # type: ignore[no-untyped-def
         ("TAP | NO_PI | MULTI_QUEUE", "tap", False, True),
     ],
 )
-def test_setiff_makes_the_device_ip_shows(tun, flags: str, kind: str, pi: bool, multi_queue: bool) -> None:  # type: ignore[no-untyped-def]
+def test_setiff_makes_the_device_ip_shows(
+    tun, flags: str, kind: str, pi: bool, multi_queue: bool
+) -> None:  # type: ignore[no-untyped-def]
     bits = 0
     for word in flags.split(" | "):
         bits |= ioctls.TunFlags[word]

@@ -14,9 +14,11 @@ type :data:`KNOWN` gives it, before any syscall; an unknown request without size
 needs ``size=``, and its argument then carries a guard.
 """
 
+from __future__ import annotations
+
 from . import block, fio, fs, tty
 
-FAMILIES = (fio, tty, fs, block)
+FAMILIES: tuple[ModuleType, ...] = (fio, tty, fs, block)
 # issue 14, devices-a: network interfaces and TUN/TAP
 from . import net, tun  # noqa: E402
 
@@ -25,12 +27,16 @@ FAMILIES += (net, tun)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
+
+    from ._flags import (
+        InterfaceFlags as InterfaceFlags,
+        ModemLines as ModemLines,
+        TunFlags as TunFlags,
+    )
     from .block import *
     from .fio import *
     from .fs import *
-    from .net import *
-    from .tun import *
-    from ._flags import InterfaceFlags as InterfaceFlags, ModemLines as ModemLines, TunFlags as TunFlags
     from .generic import (
         GUARD as GUARD,
         LIMIT as LIMIT,
@@ -41,6 +47,7 @@ if TYPE_CHECKING:
         readwrite as readwrite,
         write as write,
     )
+    from .net import *
     from .registry import (
         KNOWN as KNOWN,
         REQUESTS as REQUESTS,
@@ -49,6 +56,7 @@ if TYPE_CHECKING:
         _by_number as _by_number,
     )
     from .tty import *
+    from .tun import *
 
 # Each family's functions and records (what was made in it, not what it imports), so
 # that a new row needs no line here.

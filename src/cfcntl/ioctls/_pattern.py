@@ -36,6 +36,8 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
 
     Record = TypeVar("Record", bound=tuple[int, ...])
     Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
+    Entry = tuple[str, Direction, str | None, str | None, str]
+    """A registry entry: (request, direction, header's C type, kernel's C type, note)."""
 
 INT_TRAP = "the header encodes a long; the kernel reads and writes an int"
 """The note of every request whose header says long where the kernel uses an int."""

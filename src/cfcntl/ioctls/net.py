@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
     from typing import NamedTuple
 
     from ._flags import InterfaceFlags
+    from ._pattern import Entry
 else:
     from .._record import NamedTuple
 
@@ -81,7 +82,13 @@ def _int_setter(
 
     def put(fd: FileDescriptorLike, name: str | bytes, value: int) -> None:
         raw = ifname(function, name)
-        call(function, helper, ("fd", "int", fileno(fd)), ("name", "char *", raw), (argument, "int", value))
+        call(
+            function,
+            helper,
+            ("fd", "int", fileno(fd)),
+            ("name", "char *", raw),
+            (argument, "int", value),
+        )
 
     put.__name__ = put.__qualname__ = function
     put.__doc__ = doc
@@ -96,9 +103,7 @@ siocgiftxqlen = _int_getter(
     _lib.cf_siocgiftxqlen,
     "The interface's transmit queue length, in packets (SIOCGIFTXQLEN).",
 )
-siocsifmtu = _int_setter(
-    _lib.cf_siocsifmtu, "mtu", "Set the interface's MTU (SIOCSIFMTU)."
-)
+siocsifmtu = _int_setter(_lib.cf_siocsifmtu, "mtu", "Set the interface's MTU (SIOCSIFMTU).")
 siocsiftxqlen = _int_setter(
     _lib.cf_siocsiftxqlen,
     "qlen",
@@ -119,7 +124,9 @@ def siocgifflags(fd: FileDescriptorLike, name: str | bytes) -> InterfaceFlags:
 
     raw = ifname("siocgifflags", name)
     return InterfaceFlags(
-        call("siocgifflags", _lib.cf_siocgifflags, ("fd", "int", fileno(fd)), ("name", "char *", raw))
+        call(
+            "siocgifflags", _lib.cf_siocgifflags, ("fd", "int", fileno(fd)), ("name", "char *", raw)
+        )
     )
 
 
@@ -129,7 +136,13 @@ _cf_siocgifname = _lib.cf_siocgifname
 def siocgifname(fd: FileDescriptorLike, index: int) -> str:
     """The name of the interface numbered ``index`` (SIOCGIFNAME); ENODEV if none."""
     answer = _ffi.new("char[]", _IFNAMSIZ)
-    call("siocgifname", _cf_siocgifname, ("fd", "int", fileno(fd)), ("index", "int", index), ("answer", "char *", answer))
+    call(
+        "siocgifname",
+        _cf_siocgifname,
+        ("fd", "int", fileno(fd)),
+        ("index", "int", index),
+        ("answer", "char *", answer),
+    )
     return os.fsdecode(_ffi.string(answer))
 
 
@@ -143,7 +156,13 @@ def _address_getter(
 
         raw = ifname(function, name)
         answer = _ffi.new("uint8_t[4]")
-        call(function, helper, ("fd", "int", fileno(fd)), ("name", "char *", raw), ("answer", "uint8_t *", answer))
+        call(
+            function,
+            helper,
+            ("fd", "int", fileno(fd)),
+            ("name", "char *", raw),
+            ("answer", "uint8_t *", answer),
+        )
         return ipaddress.IPv4Address(bytes(answer))
 
     get.__name__ = get.__qualname__ = function
@@ -159,7 +178,13 @@ def _address_setter(
     def put(fd: FileDescriptorLike, name: str | bytes, address: IPv4Address | str) -> None:
         raw = ifname(function, name)
         packed = _ipv4(function, address)
-        call(function, helper, ("fd", "int", fileno(fd)), ("name", "char *", raw), ("address", "uint8_t *", packed))
+        call(
+            function,
+            helper,
+            ("fd", "int", fileno(fd)),
+            ("name", "char *", raw),
+            ("address", "uint8_t *", packed),
+        )
 
     put.__name__ = put.__qualname__ = function
     put.__doc__ = doc
@@ -260,7 +285,13 @@ def siocgifconf(fd: FileDescriptorLike) -> list[tuple[str, IPv4Address]]:
     count = 8
     while True:
         entries = _ffi.new("struct ifreq[]", count)
-        filled = call("siocgifconf", _cf_siocgifconf, ("fd", "int", number), ("entries", "struct ifreq *", entries), ("count", "int", count))
+        filled = call(
+            "siocgifconf",
+            _cf_siocgifconf,
+            ("fd", "int", number),
+            ("entries", "struct ifreq *", entries),
+            ("count", "int", count),
+        )
         if filled < count:
             break
         count *= 2
@@ -303,11 +334,13 @@ def siocgstamp(fd: FileDescriptorLike) -> Timeval:
 def siocgstampns(fd: FileDescriptorLike) -> Timespec:
     """As :func:`siocgstamp` in nanoseconds (SIOCGSTAMPNS), as a Timespec."""
     answer = _ffi.new("int64_t[2]")
-    call("siocgstampns", _cf_siocgstampns, ("fd", "int", fileno(fd)), ("answer", "int64_t *", answer))
+    call(
+        "siocgstampns", _cf_siocgstampns, ("fd", "int", fileno(fd)), ("answer", "int64_t *", answer)
+    )
     return Timespec(answer[0], answer[1])
 
 
-HAND_WRITTEN = (
+HAND_WRITTEN: tuple[Entry, ...] = (
     ("SIOCGIFINDEX", "readwrite", None, "struct ifreq", "ifr_ifindex"),
     ("SIOCGIFNAME", "readwrite", None, "struct ifreq", "ifr_ifindex in, ifr_name out"),
     ("SIOCGIFFLAGS", "readwrite", None, "struct ifreq", "ifr_flags, a short"),

@@ -12,7 +12,7 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
     from typing import NamedTuple
 
-    from ._pattern import Direction
+    from ._pattern import Direction, Entry
 else:
     from .._record import NamedTuple
 
@@ -39,7 +39,7 @@ class Known(NamedTuple):
 
 # issue 14, devices-a: a family module may list its hand-written helpers' requests as
 # registry entries, HAND_WRITTEN; they join KNOWN, STRUCTS and the report's family.
-HAND_WRITTEN: tuple[tuple[str, Direction, str | None, str | None, str], ...] = tuple(
+HAND_WRITTEN: tuple[Entry, ...] = tuple(
     entry for family in FAMILIES for entry in getattr(family, "HAND_WRITTEN", ())
 )
 """Every family's hand-written requests (request, direction, header's C type, kernel's

@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _r
     from typing import Literal, NamedTuple, NoReturn
 
     from ._flags import ModemLines
+    from ._pattern import Entry
 else:
     from .._record import NamedTuple
 
@@ -323,7 +324,9 @@ def _when(function: str, when: str) -> int:
     try:
         return _WHEN[when]
     except (KeyError, TypeError):
-        raise ValueError(f"{function}(): when must be 'now', 'drain' or 'flush', not {when!r}") from None
+        raise ValueError(
+            f"{function}(): when must be 'now', 'drain' or 'flush', not {when!r}"
+        ) from None
 
 
 def _fill(function: str, answer: object, attrs: Termios | Termios2) -> None:
@@ -357,7 +360,9 @@ if not _lib.CF_TERMIOS2:  # powerpc: no termios2, no TCGETS2
 def tcgets(fd: FileDescriptorLike) -> Termios:
     """The terminal's attributes (TCGETS), from the kernel's ``struct termios``."""
     answer = _ffi.new("struct termios *")
-    call("tcgets", _lib.cf_tcgets, ("fd", "int", fileno(fd)), ("answer", "struct termios *", answer))
+    call(
+        "tcgets", _lib.cf_tcgets, ("fd", "int", fileno(fd)), ("answer", "struct termios *", answer)
+    )
     return Termios(
         answer.c_iflag,
         answer.c_oflag,
@@ -375,7 +380,13 @@ def tcsets(fd: FileDescriptorLike, attrs: Termios, when: When = "now") -> None:
     index = _when("tcsets", when)
     value = _ffi.new("struct termios *")
     _fill("tcsets", value, attrs)
-    call("tcsets", _lib.cf_tcsets, ("fd", "int", number), ("when", "int", index), ("value", "struct termios *", value))
+    call(
+        "tcsets",
+        _lib.cf_tcsets,
+        ("fd", "int", number),
+        ("when", "int", index),
+        ("value", "struct termios *", value),
+    )
 
 
 def tcgets2(fd: FileDescriptorLike) -> Termios2:
@@ -408,7 +419,13 @@ def tcsets2(fd: FileDescriptorLike, attrs: Termios2, when: When = "now") -> None
         if not isinstance(speed, int) or not 0 <= speed <= high:
             raise ValueError(f"tcsets2(): {field}={speed!r} is not a speed_t")
         setattr(value, f"c_{field}", speed)
-    call("tcsets2", _cf_tcsets2, ("fd", "int", number), ("when", "int", index), ("value", "struct termios2 *", value))
+    call(
+        "tcsets2",
+        _cf_tcsets2,
+        ("fd", "int", number),
+        ("when", "int", index),
+        ("value", "struct termios2 *", value),
+    )
 
 
 def set_baud_rate(fd: FileDescriptorLike, rate: int) -> None:
@@ -422,7 +439,7 @@ def set_baud_rate(fd: FileDescriptorLike, rate: int) -> None:
     call("set_baud_rate", _cf_set_baud_rate, ("fd", "int", number), ("rate", "speed_t", rate))
 
 
-HAND_WRITTEN = (
+HAND_WRITTEN: tuple[Entry, ...] = (
     ("TIOCMGET", "read", None, "int", ""),
     ("TCGETS", "read", None, "struct termios", ""),
     ("TCSETS", "write", None, "struct termios", ""),

@@ -14,8 +14,10 @@ from .net import ifname
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
     from ._flags import TunFlags
+    from ._pattern import Entry
 
 _IFNAMSIZ: int = _lib.IFNAMSIZ
+
 
 def tungetfeatures(fd: FileDescriptorLike) -> TunFlags:
     """The TUNSETIFF flags the kernel supports (TUNGETFEATURES on a descriptor of
@@ -49,7 +51,9 @@ def tunsetiff(fd: FileDescriptorLike, name: str | bytes, flags: int) -> str:
     return os.fsdecode(_ffi.string(answer))
 
 
-def open_tun(name: str | bytes = "", flags: int | None = None, path: str = "/dev/net/tun") -> tuple[int, str]:
+def open_tun(
+    name: str | bytes = "", flags: int | None = None, path: str = "/dev/net/tun"
+) -> tuple[int, str]:
     """Open ``path`` and attach it to the device ``name`` (:func:`tunsetiff`; by default a
     TUN device without packet information, TunFlags.TUN | NO_PI): (the descriptor, the
     device's name).  The descriptor is closed again if the attach fails."""
@@ -69,7 +73,9 @@ def tungetiff(fd: FileDescriptorLike) -> tuple[str, TunFlags]:
     from ._flags import TunFlags
 
     answer = _ffi.new("char[]", _IFNAMSIZ)
-    flags = call("tungetiff", _cf_tungetiff, ("fd", "int", fileno(fd)), ("answer", "char *", answer))
+    flags = call(
+        "tungetiff", _cf_tungetiff, ("fd", "int", fileno(fd)), ("answer", "char *", answer)
+    )
     return os.fsdecode(_ffi.string(answer)), TunFlags(flags)
 
 
@@ -80,7 +86,12 @@ _cf_tunsetgroup = _lib.cf_tunsetgroup
 
 def tunsetpersist(fd: FileDescriptorLike, persist: bool) -> None:
     """Keep the device when its last descriptor closes (TUNSETPERSIST), or not."""
-    call("tunsetpersist", _cf_tunsetpersist, ("fd", "int", fileno(fd)), ("persist", "int", int(bool(persist))))
+    call(
+        "tunsetpersist",
+        _cf_tunsetpersist,
+        ("fd", "int", fileno(fd)),
+        ("persist", "int", int(bool(persist))),
+    )
 
 
 def tunsetowner(fd: FileDescriptorLike, uid: int) -> None:
@@ -94,7 +105,7 @@ def tunsetgroup(fd: FileDescriptorLike, gid: int) -> None:
     call("tunsetgroup", _cf_tunsetgroup, ("fd", "int", fileno(fd)), ("gid", "gid_t", gid))
 
 
-HAND_WRITTEN = (
+HAND_WRITTEN: tuple[Entry, ...] = (
     ("TUNGETFEATURES", "read", "unsigned int", "unsigned int", ""),
     (
         "TUNSETIFF",
@@ -109,8 +120,7 @@ HAND_WRITTEN = (
         "refused",
         "unsigned int",
         None,
-        "the kernel writes a struct ifreq, past the unsigned int the header encodes: "
-        "tungetiff()",
+        "the kernel writes a struct ifreq, past the unsigned int the header encodes: tungetiff()",
     ),
     ("TUNSETPERSIST", "value", "int", "int", "the flag itself, not a pointer to it"),
     ("TUNSETOWNER", "value", "int", "uid_t", "the uid itself, not a pointer to it"),

@@ -31,6 +31,7 @@ from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field, replace
 from functools import partial
+from pathlib import Path
 from types import CodeType, TracebackType
 from typing import Any, Literal, TextIO
 
@@ -203,7 +204,13 @@ _BASE: tuple[Contender, ...] = (
         "result == 0",
         _STDLIB,
     ),
-    Contender("tiocoutq", "cfcntl", "tiocoutq(master)", "result == 0", "from cfcntl.ioctls import tiocoutq"),
+    Contender(
+        "tiocoutq",
+        "cfcntl",
+        "tiocoutq(master)",
+        "result == 0",
+        "from cfcntl.ioctls import tiocoutq",
+    ),
     Contender(
         "if-mtu",
         "stdlib",
@@ -220,9 +227,7 @@ _BASE: tuple[Contender, ...] = (
     ),
 )
 
-_COMPAT = (
-    "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
-)
+_COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
 
 _ORDER = (REFERENCE, "stdlib-28", "stdlib-new-array", "cfcntl", BARE, "compat", "ctypes", "floor")
 _OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
@@ -357,7 +362,7 @@ class Scene:
             "sock": sock.fileno(),
             "IFNAMSIZ": _cfcntl.lib.IFNAMSIZ,
             "IFREQ_LO": b"lo".ljust(_cfcntl.ffi.sizeof("struct ifreq"), b"\0"),
-            "LO_MTU": int(open("/sys/class/net/lo/mtu", encoding="ascii").read()),
+            "LO_MTU": int(Path("/sys/class/net/lo/mtu").read_text(encoding="ascii")),
             "SIOCGIFMTU": ioctls.REQUESTS["SIOCGIFMTU"],
             "TIOCOUTQ": ioctls.REQUESTS["TIOCOUTQ"],
             "held": lambda _: (lock_seen(_) or ())[:4] == (wrlck, os.SEEK_SET, 0, 100),

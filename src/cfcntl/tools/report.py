@@ -261,8 +261,7 @@ def _request_text(name: str, r: dict[str, Any]) -> list[str]:
 def _ioctl_text(d: dict[str, Any]) -> list[str]:
     lines = [
         "",
-        f"ioctl: {len(d['requests'])} requests known (_IOC_ fields from the compiler), "
-        f"by family",
+        f"ioctl: {len(d['requests'])} requests known (_IOC_ fields from the compiler), by family",
     ]
     for family, entry in d["families"].items():
         title = (
