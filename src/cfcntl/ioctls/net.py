@@ -340,6 +340,10 @@ def siocgstampns(fd: FileDescriptorLike) -> Timespec:
     return Timespec(answer[0], answer[1])
 
 
+_STAMP_HEADER = "long long[2]" if _lib.CF_STAMP_SIZED else None
+"""What the header encodes for SIOCGSTAMP(NS): SIOCGSTAMP_NEW's long long[2] where
+<linux/sockios.h> picks it, else nothing (SIOCGSTAMP_OLD is a legacy number)."""
+
 HAND_WRITTEN: tuple[Entry, ...] = (
     ("SIOCGIFINDEX", "readwrite", None, "struct ifreq", "ifr_ifindex"),
     ("SIOCGIFNAME", "readwrite", None, "struct ifreq", "ifr_ifindex in, ifr_name out"),
@@ -358,7 +362,7 @@ HAND_WRITTEN: tuple[Entry, ...] = (
     ("SIOCGIFHWADDR", "readwrite", None, "struct ifreq", "ifr_hwaddr"),
     ("SIOCSIFHWADDR", "write", None, "struct ifreq", "ifr_hwaddr"),
     ("SIOCGIFCONF", "refused", None, None, "siocgifconf(): the kernel writes through ifc_buf"),
-    ("SIOCGSTAMP", "read", None, "struct timeval", "the build's time_t"),
-    ("SIOCGSTAMPNS", "read", None, "struct timespec", "the build's time_t"),
+    ("SIOCGSTAMP", "read", _STAMP_HEADER, "struct timeval", "the build's time_t"),
+    ("SIOCGSTAMPNS", "read", _STAMP_HEADER, "struct timespec", "the build's time_t"),
 )
 """The hand-written helpers' requests, as registry entries (see ``tty.HAND_WRITTEN``)."""
