@@ -23,8 +23,9 @@
 #include <sys/time.h>
 
 /* Whether SIOCGSTAMP is the sized SIOCGSTAMP_NEW (_IOR of long long[2]: a 64-bit time_t
-   on a 32-bit CPU, armhf's for one) rather than the legacy SIOCGSTAMP_OLD number. */
-#define CF_STAMP_SIZED (_IOC_SIZE(SIOCGSTAMP) != 0)
+   on a 32-bit CPU, armhf's for one) rather than the legacy SIOCGSTAMP_OLD number.  An
+   enum, not a macro: the build takes every macro made from a request for a request. */
+enum { CF_STAMP_SIZED = _IOC_SIZE(SIOCGSTAMP) != 0 };
 
 /* The bytes of a hardware address's sockaddr (sa_data). */
 #define CF_SA_DATA sizeof(((struct sockaddr *)0)->sa_data)
