@@ -150,6 +150,8 @@ def test_bad_names_and_addresses_before_the_call(netns) -> None:  # type: ignore
     with pytest.raises(OSError) as exc:
         ioctls.siocgifmtu(sock, "x" * (lib.IFNAMSIZ - 1))
     assert exc.value.errno == errno.ENODEV
+    with pytest.raises(TypeError):
+        ioctls.siocgifmtu(sock, 42)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="IPv4"):
         ioctls.siocsifaddr(sock, "lo", "::1")
     with pytest.raises(ValueError, match="not an IP address"):
