@@ -10,6 +10,7 @@ import os
 import socket
 import struct
 import time
+from typing import Any
 
 import pytest
 
@@ -17,18 +18,18 @@ from cfcntl import ioctls
 from cfcntl._cfcntl import ffi, lib
 
 
-def sysfs(netns, name: str, attribute: str) -> str:  # type: ignore[no-untyped-def]
-    return netns.run("cat", f"/sys/class/net/{name}/{attribute}").strip()
+def sysfs(netns: Any, name: str, attribute: str) -> str:
+    return str(netns.run("cat", f"/sys/class/net/{name}/{attribute}")).strip()
 
 
 @pytest.fixture
-def veth(netns):  # type: ignore[no-untyped-def]
+def veth(netns: Any) -> tuple[Any, int]:
     """A veth pair va/vb inside the namespace; (netns, an AF_INET socket of it)."""
     netns.ip("link", "add", "va", "type", "veth", "peer", "name", "vb")
     return netns, netns.socket()
 
 
-def test_index_name_mtu_txqlen_flags_agree_with_sysfs(veth) -> None:  # type: ignore[no-untyped-def]
+def test_index_name_mtu_txqlen_flags_agree_with_sysfs(veth: tuple[Any, int]) -> None:
     netns, sock = veth
     for name in ("lo", "va", "vb"):
         index = ioctls.siocgifindex(sock, name)
@@ -45,7 +46,7 @@ def test_index_name_mtu_txqlen_flags_agree_with_sysfs(veth) -> None:  # type: ig
     assert ioctls.InterfaceFlags.UP not in ioctls.siocgifflags(sock, "va")
 
 
-def test_the_same_ifreq_through_the_stdlib(veth) -> None:  # type: ignore[no-untyped-def]
+def test_the_same_ifreq_through_the_stdlib(veth: tuple[Any, int]) -> None:
     """SIOCGIFMTU by hand with the compiler's sizeof(struct ifreq) agrees."""
     import fcntl
 
@@ -58,7 +59,7 @@ def test_the_same_ifreq_through_the_stdlib(veth) -> None:  # type: ignore[no-unt
     assert mtu == ioctls.siocgifmtu(sock, "va")
 
 
-def test_setters_agree_with_sysfs_and_ip(veth) -> None:  # type: ignore[no-untyped-def]
+def test_setters_agree_with_sysfs_and_ip(veth: tuple[Any, int]) -> None:
     netns, sock = veth
     ioctls.siocsifmtu(sock, "va", 1400)
     assert sysfs(netns, "va", "mtu") == "1400"
@@ -74,7 +75,7 @@ def test_setters_agree_with_sysfs_and_ip(veth) -> None:  # type: ignore[no-untyp
     assert sysfs(netns, "va", "address") == "02:aa:bb:cc:dd:ee"
 
 
-def test_hardware_address(veth) -> None:  # type: ignore[no-untyped-def]
+def test_hardware_address(veth: tuple[Any, int]) -> None:
     netns, sock = veth
     hw = ioctls.siocgifhwaddr(sock, "vb")
     assert hw.family == int(sysfs(netns, "vb", "type")) == lib.ARPHRD_ETHER
@@ -82,7 +83,7 @@ def test_hardware_address(veth) -> None:  # type: ignore[no-untyped-def]
     assert ioctls.siocgifhwaddr(sock, "lo").family == lib.ARPHRD_LOOPBACK
 
 
-def test_ipv4_address_netmask_broadcast_and_the_list(veth) -> None:  # type: ignore[no-untyped-def]
+def test_ipv4_address_netmask_broadcast_and_the_list(veth: tuple[Any, int]) -> None:
     netns, sock = veth
     with pytest.raises(OSError) as exc:
         ioctls.siocgifaddr(sock, "va")  # no IPv4 address yet
@@ -108,7 +109,7 @@ def test_ipv4_address_netmask_broadcast_and_the_list(veth) -> None:  # type: ign
     assert sorted(ioctls.siocgifconf(sock)) == sorted(expected)
 
 
-def test_the_interface_list_grows_until_it_fits(veth) -> None:  # type: ignore[no-untyped-def]
+def test_the_interface_list_grows_until_it_fits(veth: tuple[Any, int]) -> None:
     """More interfaces than the first guess of 8 entries: none is cut off."""
     netns, sock = veth
     for n in range(0, 12, 2):
@@ -119,7 +120,7 @@ def test_the_interface_list_grows_until_it_fits(veth) -> None:  # type: ignore[n
     assert {f"d{n}" for n in range(12)} <= names
 
 
-def test_receive_timestamp(netns) -> None:  # type: ignore[no-untyped-def]
+def test_receive_timestamp(netns: Any) -> None:
     """SIOCGSTAMP/SIOCGSTAMPNS: ENOENT before a packet, then a time between the send and
     the receive; the two agree."""
     fd = netns.socket()
@@ -142,7 +143,7 @@ def test_receive_timestamp(netns) -> None:  # type: ignore[no-untyped-def]
         assert stamp.seconds == ns.seconds and stamp.microseconds == ns.nanoseconds // 1000
 
 
-def test_bad_names_and_addresses_before_the_call(netns) -> None:  # type: ignore[no-untyped-def]
+def test_bad_names_and_addresses_before_the_call(netns: Any) -> None:
     sock = netns.socket()
     for bad in ("", "x" * lib.IFNAMSIZ, "a\0b", "a/b"):
         with pytest.raises(ValueError, match="IFNAMSIZ"):

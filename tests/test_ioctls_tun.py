@@ -7,6 +7,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+from typing import Any
 
 import pytest
 
@@ -17,17 +18,18 @@ OPEN = "import os\nfd = os.open('/dev/net/tun', os.O_RDWR)"
 
 
 @pytest.fixture
-def tun(netns):  # type: ignore[no-untyped-def]
+def tun(netns: Any) -> Any:
     if not os.path.exists("/dev/net/tun"):
         pytest.skip("needs /dev/net/tun")
     return netns
 
 
-def link(netns, name: str) -> dict:  # type: ignore[no-untyped-def,type-arg]
-    return json.loads(netns.ip("-d", "-j", "link", "show", name))[0]  # type: ignore[no-any-return]
+def link(netns: Any, name: str) -> dict[str, Any]:
+    shown: list[dict[str, Any]] = json.loads(netns.ip("-d", "-j", "link", "show", name))
+    return shown[0]
 
 
-def test_features_before_any_device(tun) -> None:  # type: ignore[no-untyped-def]
+def test_features_before_any_device(tun: Any) -> None:
     fd = tun.fd(OPEN)
     features = ioctls.tungetfeatures(fd)
     assert isinstance(features, ioctls.TunFlags)
@@ -47,8 +49,8 @@ def test_features_before_any_device(tun) -> None:  # type: ignore[no-untyped-def
     ],
 )
 def test_setiff_makes_the_device_ip_shows(
-    tun, flags: str, kind: str, pi: bool, multi_queue: bool
-) -> None:  # type: ignore[no-untyped-def]
+    tun: Any, flags: str, kind: str, pi: bool, multi_queue: bool
+) -> None:
     bits = 0
     for word in flags.split(" | "):
         bits |= ioctls.TunFlags[word]
@@ -62,7 +64,7 @@ def test_setiff_makes_the_device_ip_shows(
     assert info["persist"] is False
 
 
-def test_persist_owner_group(tun) -> None:  # type: ignore[no-untyped-def]
+def test_persist_owner_group(tun: Any) -> None:
     fd = tun.fd(OPEN)
     name = ioctls.tunsetiff(fd, "cfpersist", ioctls.TunFlags.TAP | ioctls.TunFlags.NO_PI)
     ioctls.tunsetowner(fd, 4242)
@@ -82,7 +84,7 @@ def test_persist_owner_group(tun) -> None:  # type: ignore[no-untyped-def]
     assert tun.ip("-j", "link", "show").count(name) == 0  # gone with its last descriptor
 
 
-def test_open_tun_in_the_namespace(tun) -> None:  # type: ignore[no-untyped-def]
+def test_open_tun_in_the_namespace(tun: Any) -> None:
     """open_tun's descriptor, opened inside the namespace by a child and passed back."""
     fd = tun.fd("from cfcntl import ioctls\nfd, name = ioctls.open_tun('cfopen')")
     assert ioctls.tungetiff(fd) == ("cfopen", ioctls.TunFlags.TUN | ioctls.TunFlags.NO_PI)
