@@ -554,7 +554,9 @@ def test_the_package_exports_what_its_families_make() -> None:
         made = [
             name
             for name, value in vars(family).items()
-            if callable(value) and getattr(value, "__module__", None) == family.__name__
+            if callable(value)
+            and not name.startswith("_")  # private helpers stay in their module
+            and getattr(value, "__module__", None) == family.__name__
         ]
         assert made
         for name in made:

@@ -297,7 +297,7 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "LOOP_SET_BLOCK_SIZE": ("value", "unsigned long", "the logical block size"),
     "LOOP_CONFIGURE": ("write", "struct loop_config", "the backing descriptor is a field"),
     "LOOP_CTL_ADD": ("value", "int", "on /dev/loop-control: the device number; returns it"),
-    "LOOP_CTL_REMOVE": ("value", "int", "on /dev/loop-control: the device number; returns it"),
+    "LOOP_CTL_REMOVE": ("value", "int", "on /dev/loop-control: the device number; 0 (older kernels: the number)"),
     "LOOP_CTL_GET_FREE": ("none", None, "on /dev/loop-control; returns a free device's number"),
     "LO_NAME_SIZE": ("not a request", None, "the length of lo_file_name"),
     "LO_KEY_SIZE": ("not a request", None, "the length of lo_encrypt_key"),

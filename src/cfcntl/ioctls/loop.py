@@ -78,10 +78,10 @@ def loop_ctl_add(control: FileDescriptorLike, number: int) -> int:
     )
 
 
-def loop_ctl_remove(control: FileDescriptorLike, number: int) -> int:
+def loop_ctl_remove(control: FileDescriptorLike, number: int) -> None:
     """Remove /dev/loop``number`` (LOOP_CTL_REMOVE); EBUSY while it is attached or open.
-    Returns ``number``."""
-    return call(
+    (Older kernels answered the number, newer ones 0: nothing is returned.)"""
+    call(
         "loop_ctl_remove",
         _cf_remove,
         ("control", "int", fileno(control)),
