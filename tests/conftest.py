@@ -138,7 +138,7 @@ MADE_MOUNTS: list[str] = []
 
 #: mkfs command and image size for each filesystem (xfsprogs wants 300 MB at least).
 MKFS = {
-    "ext4": (["mkfs.ext4", "-q", "-F", "-b", "4096"], 64 << 20),
+    "ext4": (["mkfs.ext4", "-q", "-F"], 64 << 20),
     "xfs": (["mkfs.xfs", "-q", "-f"], 320 << 20),
     "btrfs": (["mkfs.btrfs", "-q", "-f"], 256 << 20),
 }

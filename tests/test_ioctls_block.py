@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import gzip
 import os
 import shutil
 import subprocess
@@ -162,6 +163,15 @@ def test_ranges_are_checked_before_the_call(loop_device: LoopDevice) -> None:
     assert os.pread(fd, 4 * sector, 0) == before
 
 
+def msdos_partitions() -> bool:
+    """Whether the kernel reads MSDOS partition tables (CONFIG_MSDOS_PARTITION), if it says."""
+    try:
+        with gzip.open("/proc/config.gz", "rt") as config:
+            return "CONFIG_MSDOS_PARTITION=y\n" in config
+    except OSError:
+        return True  # no config to ask: expect the usual
+
+
 def test_rrpart_rereads_the_partition_table(
     attach: Callable[..., LoopDevice], tmp_path: Path
 ) -> None:
@@ -187,5 +197,7 @@ def test_rrpart_rereads_the_partition_table(
     )
     ioctls.blkflsbuf(device.fd)  # the device's cache still has the zeros sfdisk overwrote
     ioctls.blkrrpart(device.fd)
+    if not msdos_partitions():
+        pytest.skip("BLKRRPART succeeded, but this kernel has no MSDOS partition parser")
     assert partition.exists()
     assert int((partition / "size").read_text()) * 512 == 4 << 20

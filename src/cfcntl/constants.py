@@ -190,6 +190,14 @@ FS_IOC_GETFSLABEL: int
 FS_IOC_SETFSLABEL: int
 FSLABEL_MAX: int
 FITRIM: int
+FS_XFLAG_IMMUTABLE: int
+FS_XFLAG_APPEND: int
+FS_XFLAG_SYNC: int
+FS_XFLAG_NOATIME: int
+FS_XFLAG_NODUMP: int
+FS_XFLAG_EXTSIZE: int
+FS_XFLAG_PROJINHERIT: int
+FS_XFLAG_COWEXTSIZE: int
 
 # ioctl request encoding (<asm/ioctl.h>), for cfcntl.ioc; the leading underscore keeps
 # them out of ``from cfcntl.constants import *``
