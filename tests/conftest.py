@@ -126,7 +126,7 @@ def wait_for_waiter(path: Path) -> WaitForWaiter:
     return wait
 
 
-# --------------------------------------------------------------------------- loop devices and filesystems
+# ----------------------------------------------------------------- loop devices and filesystems
 
 LOOP_SIZE = 16 << 20
 """The backing image of the ``loop_device`` fixture, filled with PATTERN."""
@@ -216,9 +216,9 @@ class Mounted:
 
 
 def _unmount(path: Path) -> None:
-    if str(path) in mount_points():
-        if subprocess.run(["umount", str(path)], check=False).returncode:
-            subprocess.run(["umount", "-l", str(path)], check=False)
+    mounted = str(path) in mount_points()
+    if mounted and subprocess.run(["umount", str(path)], check=False).returncode:
+        subprocess.run(["umount", "-l", str(path)], check=False)
 
 
 @pytest.fixture

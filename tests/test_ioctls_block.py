@@ -67,16 +67,28 @@ def test_getters_agree_with_blockdev_sysfs_and_the_stdlib(loop_device: LoopDevic
     """Each getter against blockdev's answer, the queue's sysfs file and the stdlib
     reading the C type the kernel writes (int, unsigned int, unsigned short, u64)."""
     fd, path = loop_device.fd, loop_device.path
-    assert ioctls.blksszget(fd) == blockdev("--getss", path) == queue(loop_device, "logical_block_size")
+    assert (
+        ioctls.blksszget(fd)
+        == blockdev("--getss", path)
+        == queue(loop_device, "logical_block_size")
+    )
     assert ioctls.blksszget(fd) == stdlib(fd, cfcntl.BLKSSZGET, "i")
     pbsz = ioctls.blkpbszget(fd)
     assert pbsz == blockdev("--getpbsz", path) == queue(loop_device, "physical_block_size")
     assert pbsz == stdlib(fd, ioctls.REQUESTS["BLKPBSZGET"], "I")
-    assert ioctls.blkgetsize64(fd) == blockdev("--getsize64", path) == os.path.getsize(
-        Path(f"/sys/block/{os.path.basename(path)}/loop/backing_file").read_text().strip()
+    assert (
+        ioctls.blkgetsize64(fd)
+        == blockdev("--getsize64", path)
+        == os.path.getsize(
+            Path(f"/sys/block/{os.path.basename(path)}/loop/backing_file").read_text().strip()
+        )
     )
-    assert ioctls.blkiomin(fd) == blockdev("--getiomin", path) == queue(loop_device, "minimum_io_size")
-    assert ioctls.blkioopt(fd) == blockdev("--getioopt", path) == queue(loop_device, "optimal_io_size")
+    assert (
+        ioctls.blkiomin(fd) == blockdev("--getiomin", path) == queue(loop_device, "minimum_io_size")
+    )
+    assert (
+        ioctls.blkioopt(fd) == blockdev("--getioopt", path) == queue(loop_device, "optimal_io_size")
+    )
     assert ioctls.blkalignoff(fd) == blockdev("--getalignoff", path)
     assert ioctls.blkroget(fd) == blockdev("--getro", path) == 0
     assert ioctls.blkdiscardzeroes(fd) == blockdev("--getdiscardzeroes", path)

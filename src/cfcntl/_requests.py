@@ -5,8 +5,8 @@ number (``0x5401``) or an ``_IO`` request does not, yet many of them make the ke
 read or write a struct through the pointer.  The header cannot say which type, so this
 table does, from the kernel's sources.  The build (``_build/probes.py``) lists every
 request macro the headers define (everything in the ``ioctls.h``/``sockios.h`` family
-and ``<linux/loop.h>``, and every macro made with ``_IO*``), asks the compiler which have no size bits, and
-stops the build if one of them is missing here; the values come from the compiler,
+and ``<linux/loop.h>``, and every macro made with ``_IO*``), asks the compiler which have
+no size bits, and stops the build if one of them is missing here; the values come from the compiler,
 never from this file.
 
 Each entry is ``name: (kind, C type, note)``.  Kinds:
@@ -297,7 +297,11 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "LOOP_SET_BLOCK_SIZE": ("value", "unsigned long", "the logical block size"),
     "LOOP_CONFIGURE": ("write", "struct loop_config", "the backing descriptor is a field"),
     "LOOP_CTL_ADD": ("value", "int", "on /dev/loop-control: the device number; returns it"),
-    "LOOP_CTL_REMOVE": ("value", "int", "on /dev/loop-control: the device number; 0 (older kernels: the number)"),
+    "LOOP_CTL_REMOVE": (
+        "value",
+        "int",
+        "on /dev/loop-control: the device number; 0 (older kernels: the number)",
+    ),
     "LOOP_CTL_GET_FREE": ("none", None, "on /dev/loop-control; returns a free device's number"),
     "LO_NAME_SIZE": ("not a request", None, "the length of lo_file_name"),
     "LO_KEY_SIZE": ("not a request", None, "the length of lo_encrypt_key"),

@@ -73,7 +73,8 @@ def _member_format(ctype: Any) -> str:
     if ctype.kind == "array":
         if ffi.sizeof(ctype.item) == 1 and ctype.item.kind == "primitive":
             return f"{ctype.length}s"
-        return _member_format(ctype.item) * ctype.length
+        length: int = ctype.length
+        return _member_format(ctype.item) * length
     if ctype.kind == "struct":
         return _struct_format(ctype)
     return _code(ctype)

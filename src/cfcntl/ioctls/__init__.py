@@ -24,7 +24,6 @@ if TYPE_CHECKING:
     from .block import *
     from .fio import *
     from .fs import *
-    from .loop import *
     from .generic import (
         GUARD as GUARD,
         LIMIT as LIMIT,
@@ -35,6 +34,7 @@ if TYPE_CHECKING:
         readwrite as readwrite,
         write as write,
     )
+    from .loop import *
     from .registry import (
         KNOWN as KNOWN,
         REQUESTS as REQUESTS,

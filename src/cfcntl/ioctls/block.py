@@ -119,8 +119,13 @@ _cf_blksecdiscard = needs("BLKSECDISCARD", _lib.cf_blksecdiscard)
 _cf_blkzeroout = needs("BLKZEROOUT", _lib.cf_blkzeroout)
 
 
-def _range(function: str, helper: Callable[[int, int, int], int], fd: FileDescriptorLike,
-           start: int, length: int) -> None:
+def _range(
+    function: str,
+    helper: Callable[[int, int, int], int],
+    fd: FileDescriptorLike,
+    start: int,
+    length: int,
+) -> None:
     number = fileno(fd)
     _checked_range(function, number, start, length)
     call(

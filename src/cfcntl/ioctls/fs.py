@@ -256,9 +256,7 @@ def fideduperange(
         raise ValueError(f"fideduperange(): {len(pairs)} destinations; 1 to {high} can be given")
     for name, value in (("src_offset", src_offset), ("length", length)):
         if not isinstance(value, int):
-            raise TypeError(
-                f"fideduperange(): {name} must be an int, not {type(value).__name__}"
-            )
+            raise TypeError(f"fideduperange(): {name} must be an int, not {type(value).__name__}")
     buffer = _ffi.new("char[]", max(_RANGE_SIZE, _INFO_AT + len(pairs) * _INFO_SIZE))
     request = _ffi.cast("struct file_dedupe_range *", buffer)
     infos = _ffi.cast("struct file_dedupe_range_info *", buffer + _INFO_AT)
@@ -295,7 +293,8 @@ def fs_getfslabel(fd: FileDescriptorLike) -> str:
     ext4...), UTF-8 decoded (bytes that are not UTF-8 kept as surrogates)."""
     label = _ffi.new("char[]", _lib.FSLABEL_MAX)
     call("fs_getfslabel", _cf_getfslabel, ("fd", "int", fileno(fd)), ("label", "char *", label))
-    return _ffi.string(label).decode("utf-8", "surrogateescape")
+    raw: bytes = _ffi.string(label)
+    return raw.decode("utf-8", "surrogateescape")
 
 
 def fs_setfslabel(fd: FileDescriptorLike, label: str) -> None:

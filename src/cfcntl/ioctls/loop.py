@@ -15,7 +15,6 @@ from ._pattern import no_argument
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more to import than the rest of cfcntl: see _record
     from types import TracebackType
-
     from typing import NamedTuple, Self
 else:
     from .._record import NamedTuple
