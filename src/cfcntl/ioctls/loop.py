@@ -245,7 +245,7 @@ class LoopDevice:
     def __enter__(self) -> Self:
         mode = os.O_RDONLY if self.read_only else os.O_RDWR
         if isinstance(self.backing, (str, os.PathLike)):
-            name = os.fspath(self.backing)
+            name = os.path.abspath(self.backing)  # as losetup and sysfs show it
             backing = os.open(name, mode | os.O_CLOEXEC)
         else:
             name, backing = "", fileno(self.backing)
