@@ -284,6 +284,22 @@ def test_fitrim_agrees_with_fstrim(
 # --------------------------------------------------------------------------- reflinks, dedupe
 
 
+def test_ficlone_without_reflinks_is_a_clear_oserror(
+    filesystem: Callable[..., object], opened: Callable[..., int]
+) -> None:
+    """ext4 has no reflinks: the kernel refuses FICLONE and FICLONERANGE, cfcntl raises
+    what the stdlib gets (moved here from test_ioctls.py, on a filesystem the test made)."""
+    mount = filesystem("ext4")
+    src = opened(mount.path / "src")  # type: ignore[attr-defined]
+    dst = opened(mount.path / "clone")  # type: ignore[attr-defined]
+    os.write(src, b"x" * 4096)
+    code = errno_of(lambda: ioctls.ficlone(dst, src))
+    assert code in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL)
+    assert code == errno_of(lambda: fcntl.ioctl(dst, cfcntl.FICLONE, src))
+    assert errno_of(lambda: ioctls.ficlonerange(dst, src, 0, 0, 0)) == code
+    assert os.fstat(dst).st_size == 0
+
+
 @pytest.mark.parametrize("kind", ["btrfs", "xfs"])
 def test_ficlone_success_shares_the_extents(
     kind: str, filesystem: Callable[..., object], opened: Callable[..., int]
@@ -299,6 +315,9 @@ def test_ficlone_success_shares_the_extents(
     os.fsync(src)
     ioctls.ficlone(dst, src)
     assert os.pread(dst, len(data), 0) == data
+    other = opened(mount.path / "by-the-stdlib")  # type: ignore[attr-defined]
+    assert fcntl.ioctl(other, cfcntl.FICLONE, src) == 0  # what the stdlib's call does
+    assert os.pread(other, len(data), 0) == data
     (source,) = ioctls.fiemap(src, flags=cfcntl.FIEMAP_FLAG_SYNC)
     (clone,) = ioctls.fiemap(dst, flags=cfcntl.FIEMAP_FLAG_SYNC)
     assert clone.physical == source.physical and clone.length == source.length
