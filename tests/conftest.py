@@ -163,15 +163,27 @@ def mount_points() -> set[str]:
         return {line.split()[1] for line in mounts}
 
 
+def left_behind() -> list[str]:
+    """The loop devices the suite attached that are still attached, and the mounts it made
+    that are still mounted."""
+    left = [p for p in MADE_LOOPS if not loop_detached(p)]
+    return left + sorted(set(MADE_MOUNTS) & mount_points())
+
+
 @pytest.fixture(scope="session", autouse=True)
 def no_loop_device_or_mount_left() -> Iterator[None]:
     """Fails the session if a loop device the suite attached is still attached, or a
     mount it made is still mounted, when the suite ends."""
     yield
-    left = [p for p in MADE_LOOPS if not loop_detached(p)]
-    left += sorted(set(MADE_MOUNTS) & mount_points())
+    left = left_behind()
     if left:
         pytest.fail(f"the suite left these attached or mounted: {', '.join(left)}")
+
+
+@pytest.fixture
+def leftovers() -> Callable[[], list[str]]:
+    """:func:`left_behind`, the session-end check's list, for a test of that check."""
+    return left_behind
 
 
 @pytest.fixture
@@ -208,11 +220,6 @@ class Mounted:
 
     def __init__(self, kind: str, device: LoopDevice, path: Path) -> None:
         self.kind, self.device, self.path = kind, device, path
-
-    def remount(self) -> None:
-        """Unmount and mount again (drops what the filesystem keeps in memory only)."""
-        subprocess.run(["umount", str(self.path)], check=True)
-        subprocess.run(["mount", "-t", self.kind, self.device.path, str(self.path)], check=True)
 
 
 def _unmount(path: Path) -> None:

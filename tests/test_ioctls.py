@@ -2,8 +2,9 @@
 
 Sockets, pipes, pseudo-terminals from os.openpty (never a controlling terminal of the
 test process) and tmp_path files; the block device, loop device and filesystem requests
-are in test_ioctls_block.py, test_ioctls_loop.py and test_ioctls_fs.py.  Request numbers given to the stdlib come from cfcntl (older Pythons
-lack FICLONE and the termios module lacks the FS_IOC_* names).
+are in test_ioctls_block.py, test_ioctls_loop.py and test_ioctls_fs.py.  Request numbers
+given to the stdlib come from cfcntl (older Pythons lack FICLONE and the termios module
+lacks the FS_IOC_* names).
 """
 
 from __future__ import annotations

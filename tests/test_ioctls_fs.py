@@ -14,14 +14,13 @@ import subprocess
 from array import array
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 import cfcntl
 from cfcntl import ioctls
 from cfcntl._cfcntl import ffi
-
-Filesystem = Callable[..., object]
 
 
 def errno_of(call: Callable[[], object]) -> int:
@@ -60,14 +59,14 @@ def opened() -> Iterator[Callable[..., int]]:
 
 
 def test_figetbsz_is_the_filesystems_block_size(
-    filesystem: Callable[..., object], opened: Callable[..., int], tmp_path: Path
+    filesystem: Callable[..., Any], opened: Callable[..., int], tmp_path: Path
 ) -> None:
     """FIGETBSZ (a legacy _IO number; the kernel writes an int) on a file of a 1024-byte
     block ext4 and on tmp_path's file: statvfs, dumpe2fs and the stdlib agree."""
     mount = filesystem("ext4", "-b", "1024")
-    fd = opened(mount.path / "f")  # type: ignore[attr-defined]
-    assert ioctls.figetbsz(fd) == 1024 == os.statvfs(mount.path).f_bsize  # type: ignore[attr-defined]
-    out = run("dumpe2fs", "-h", mount.device.path)  # type: ignore[attr-defined]
+    fd = opened(mount.path / "f")
+    assert ioctls.figetbsz(fd) == 1024 == os.statvfs(mount.path).f_bsize
+    out = run("dumpe2fs", "-h", mount.device.path)
     assert re.search(r"^Block size:\s+1024$", out, re.M)
     other = opened(tmp_path / "here")
     buf = array("i", [0])
@@ -99,12 +98,12 @@ def filefrag(path: Path) -> tuple[int, list[tuple[int, int, int, set[str]]]]:
 
 
 def test_fiemap_of_hundreds_of_extents_agrees_with_filefrag(
-    filesystem: Callable[..., object], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """A file with a block of data every other block, 300 extents: fiemap loops until
     FIEMAP_EXTENT_LAST however small its batch, and gives what filefrag -v gives."""
     mount = filesystem("ext4")
-    path = mount.path / "holes"  # type: ignore[attr-defined]
+    path = mount.path / "holes"
     fd = opened(path)
     block = ioctls.figetbsz(fd)
     for i in range(300):
@@ -128,7 +127,7 @@ def test_fiemap_of_hundreds_of_extents_agrees_with_filefrag(
     window = ioctls.fiemap(fd, 20 * block, 10 * block)  # extents 10 to 14 overlap it
     assert [e[:3] for e in window] == [e[:3] for e in extents[10:15]]
     assert window[-1].flags & cfcntl.FIEMAP_EXTENT_LAST  # ext4: the last of the range
-    empty = opened(mount.path / "empty")  # type: ignore[attr-defined]
+    empty = opened(mount.path / "empty")
     assert ioctls.fiemap(empty) == []
 
 
@@ -168,12 +167,12 @@ def xfs_io_stat(path: Path) -> dict[str, str]:
 
 
 def test_fs_setxattr_agrees_with_xfs_io(
-    filesystem: Callable[..., object], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """FS_IOC_FSSETXATTR (a struct setter row) on XFS: an extent size hint, a project id
     and FS_XFLAG_NODUMP, as xfs_io -c stat and -c lsattr see them, and back."""
     mount = filesystem("xfs")
-    path = mount.path / "f"  # type: ignore[attr-defined]
+    path = mount.path / "f"
     fd = opened(path)
     before = ioctls.fs_getxattr(fd)
     hint = 16 * ioctls.figetbsz(fd)
@@ -214,13 +213,13 @@ def blkid_label(device: str) -> str:
 
 @pytest.mark.parametrize("kind", ["ext4", "xfs", "btrfs"])
 def test_labels_agree_with_blkid(
-    kind: str, filesystem: Callable[..., object], opened: Callable[..., int]
+    kind: str, filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """FS_IOC_GETFSLABEL reads what mkfs wrote, FS_IOC_SETFSLABEL writes what blkid then
     finds on the device (its cache dropped with BLKFLSBUF first)."""
     mount = filesystem(kind, "-L", "cfcntl-a")
-    device = mount.device  # type: ignore[attr-defined]
-    fd = opened(mount.path, os.O_RDONLY)  # type: ignore[attr-defined]
+    device = mount.device
+    fd = opened(mount.path, os.O_RDONLY)
     assert ioctls.fs_getfslabel(fd) == "cfcntl-a" == blkid_label(device.path)
     ioctls.fs_setfslabel(fd, "cfcntl-b")
     assert ioctls.fs_getfslabel(fd) == "cfcntl-b"
@@ -234,12 +233,12 @@ def test_labels_agree_with_blkid(
     assert buf.rstrip(b"\0") == b"cfcntl-b"
 
 
-def test_label_errors(filesystem: Callable[..., object], opened: Callable[..., int]) -> None:
+def test_label_errors(filesystem: Callable[..., Any], opened: Callable[..., int]) -> None:
     """A label of FSLABEL_MAX bytes or more in UTF-8 (fewer characters), or with a NUL,
     is ValueError before the call; ext4's own limit, 16 bytes, is the kernel's EINVAL."""
     mount = filesystem("ext4", "-L", "keep")
-    fd = opened(mount.path, os.O_RDONLY)  # type: ignore[attr-defined]
-    with pytest.raises(ValueError, match="at most 255"):
+    fd = opened(mount.path, os.O_RDONLY)
+    with pytest.raises(ValueError, match=f"at most {cfcntl.FSLABEL_MAX - 1}"):
         ioctls.fs_setfslabel(fd, "é" * (cfcntl.FSLABEL_MAX // 2))
     with pytest.raises(ValueError, match="NUL"):
         ioctls.fs_setfslabel(fd, "a\0b")
@@ -258,13 +257,13 @@ def fstrim(where: Path) -> int:
 
 
 def test_fitrim_agrees_with_fstrim(
-    filesystem: Callable[..., object], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """FITRIM on XFS (which trims every free extent each time) answers the bytes fstrim
     -v reports for the same free space; a minlen above the allocation group's size is
     EINVAL; a pipe, ENOTTY as for the stdlib."""
     mount = filesystem("xfs")
-    where = mount.path  # type: ignore[attr-defined]
+    where = mount.path
     fd = opened(where, os.O_RDONLY)
     expected = fstrim(where)
     assert expected > 0
@@ -285,13 +284,13 @@ def test_fitrim_agrees_with_fstrim(
 
 
 def test_ficlone_without_reflinks_is_a_clear_oserror(
-    filesystem: Callable[..., object], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """ext4 has no reflinks: the kernel refuses FICLONE and FICLONERANGE, cfcntl raises
     what the stdlib gets (moved here from test_ioctls.py, on a filesystem the test made)."""
     mount = filesystem("ext4")
-    src = opened(mount.path / "src")  # type: ignore[attr-defined]
-    dst = opened(mount.path / "clone")  # type: ignore[attr-defined]
+    src = opened(mount.path / "src")
+    dst = opened(mount.path / "clone")
     os.write(src, b"x" * 4096)
     code = errno_of(lambda: ioctls.ficlone(dst, src))
     assert code in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL)
@@ -302,20 +301,20 @@ def test_ficlone_without_reflinks_is_a_clear_oserror(
 
 @pytest.mark.parametrize("kind", ["btrfs", "xfs"])
 def test_ficlone_success_shares_the_extents(
-    kind: str, filesystem: Callable[..., object], opened: Callable[..., int]
+    kind: str, filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """FICLONE and FICLONERANGE on a reflink filesystem: the data are copied, and FIEMAP
     shows the clone's extent at the source's physical address, FIEMAP_EXTENT_SHARED."""
     mount = filesystem(kind)
-    src = opened(mount.path / "src")  # type: ignore[attr-defined]
-    dst = opened(mount.path / "dst")  # type: ignore[attr-defined]
+    src = opened(mount.path / "src")
+    dst = opened(mount.path / "dst")
     block = ioctls.figetbsz(src)
     data = os.urandom(4 * block)
     os.write(src, data)
     os.fsync(src)
     ioctls.ficlone(dst, src)
     assert os.pread(dst, len(data), 0) == data
-    other = opened(mount.path / "by-the-stdlib")  # type: ignore[attr-defined]
+    other = opened(mount.path / "by-the-stdlib")
     assert fcntl.ioctl(other, cfcntl.FICLONE, src) == 0  # what the stdlib's call does
     assert os.pread(other, len(data), 0) == data
     (source,) = ioctls.fiemap(src, flags=cfcntl.FIEMAP_FLAG_SYNC)
@@ -331,14 +330,14 @@ def test_ficlone_success_shares_the_extents(
 
 @pytest.mark.parametrize("kind", ["btrfs", "xfs"])
 def test_fideduperange_with_several_destinations(
-    kind: str, filesystem: Callable[..., object], opened: Callable[..., int]
+    kind: str, filesystem: Callable[..., Any], opened: Callable[..., int]
 ) -> None:
     """FIDEDUPERANGE with four destinations: two with the same data are deduped
     (FILE_DEDUPE_RANGE_SAME, every byte, the source's physical extent after, shared),
     one differs (FILE_DEDUPE_RANGE_DIFFERS, untouched), a closed descriptor gets its own
     -EBADF; filefrag -v says shared for the deduped ones."""
     mount = filesystem(kind)
-    where = mount.path  # type: ignore[attr-defined]
+    where = mount.path
     src = opened(where / "src")
     block = ioctls.figetbsz(src)
     data = os.urandom(8 * block)
@@ -377,3 +376,13 @@ def test_fideduperange_with_several_destinations(
     with pytest.raises(OverflowError, match="does not fit"):
         ioctls.fideduperange(src, -1, block, [(same[0], 0)])
     assert ioctls.KNOWN["FIDEDUPERANGE"].direction == "refused"
+
+
+def test_the_session_end_check_sees_what_is_still_mounted(
+    filesystem: Callable[..., Any], leftovers: Callable[[], list[str]]
+) -> None:
+    """The check the suite ends with (tests/conftest.py) lists a mount and a loop device
+    of the suite's while they exist: so it would fail a suite that left them."""
+    mount = filesystem("ext4")
+    left = leftovers()
+    assert str(mount.path) in left and mount.device.path in left

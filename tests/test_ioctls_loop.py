@@ -246,7 +246,7 @@ def test_errors_before_and_from_the_kernel(tmp_path: Path, loop_device: LoopDevi
     a loop request on a regular file is ENOTTY; a number out of its C type names it."""
     fd = loop_device.fd
     long_name = "x" * cfcntl.LO_NAME_SIZE
-    with pytest.raises(ValueError, match="file_name is 64 bytes"):
+    with pytest.raises(ValueError, match=f"file_name is {cfcntl.LO_NAME_SIZE} bytes"):
         ioctls.loop_set_status64(fd, file_name=long_name)
     with pytest.raises(ValueError, match="NUL"):
         ioctls.loop_set_status64(fd, file_name="a\0b")
