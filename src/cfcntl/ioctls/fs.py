@@ -144,6 +144,7 @@ _cf_fiemap = needs("FS_IOC_FIEMAP", _lib.cf_fiemap)
 _EXTENTS_AT: int = _lib.CF_FIEMAP_EXTENTS_AT
 _EXTENT_SIZE = _ffi.sizeof("struct fiemap_extent")
 _FIEMAP_SIZE = _ffi.sizeof("struct fiemap")
+_HEADER_ZEROS = bytes(_EXTENTS_AT)
 BATCH = 256
 """How many extents :func:`fiemap` asks the kernel for per call."""
 
@@ -186,6 +187,8 @@ def fiemap(
         raise ValueError(f"fiemap(): start={start}, length={length} is not a range of a file")
     if not 1 <= batch <= (1 << 20):
         raise ValueError(f"fiemap(): batch={batch} is not between 1 and {1 << 20}")
+    if not 0 <= flags <= c_range("uint32_t")[1]:
+        raise OverflowError(f"fiemap(): flags={flags} does not fit a uint32_t")
     size = max(_FIEMAP_SIZE, _EXTENTS_AT + batch * _EXTENT_SIZE)
     buffer = _ffi.new("char[]", size)
     request = _ffi.cast("struct fiemap *", buffer)
@@ -193,13 +196,10 @@ def fiemap(
     found: list[Extent] = []
     at = start
     while at < end:
-        _ffi.memmove(buffer, bytes(_EXTENTS_AT), _EXTENTS_AT)
+        _ffi.memmove(buffer, _HEADER_ZEROS, _EXTENTS_AT)
         request.fm_start = at
         request.fm_length = end - at
-        try:
-            request.fm_flags = flags
-        except OverflowError:
-            raise OverflowError(f"fiemap(): flags={flags} does not fit a uint32_t") from None
+        request.fm_flags = flags
         request.fm_extent_count = batch
         call(
             "fiemap",
@@ -215,7 +215,9 @@ def fiemap(
             )
         if not mapped or found[-1].flags & _lib.FIEMAP_EXTENT_LAST:
             break
-        at = found[-1].logical + found[-1].length
+        at, before = found[-1].logical + found[-1].length, at
+        if at <= before:  # an extent that ends where the call began: nothing further
+            break
     return found
 
 

@@ -215,11 +215,16 @@ def loop_set_direct_io(fd: FileDescriptorLike, on: bool) -> None:
     )
 
 
+_ATTEMPTS = 16
+"""How many free devices LoopDevice tries when others take them first (EBUSY)."""
+
+
 class LoopDevice:
     """A free loop device attached to a backing file (a path or a descriptor) with
     :func:`loop_configure`, detached (LOOP_CLR_FD) and closed when the ``with`` block
     ends, whatever happens in it.  A device another process takes between
-    LOOP_CTL_GET_FREE and the attach (EBUSY) is given up for the next free one.
+    LOOP_CTL_GET_FREE and the attach (EBUSY) is given up for the next free one, up to
+    16 times.
 
     ``path``, ``number`` and ``fd`` (the open device) are set while attached.
     """
@@ -259,15 +264,15 @@ class LoopDevice:
     def _attach(self, backing: int, name: bytes, mode: int) -> None:
         control = os.open(CONTROL, os.O_RDWR | os.O_CLOEXEC)
         try:
-            while True:
+            for attempt in range(_ATTEMPTS):
                 number = loop_ctl_get_free(control)
                 fd = os.open(f"/dev/loop{number}", mode | os.O_CLOEXEC)
                 try:
                     loop_configure(fd, backing, flags=self.flags, file_name=name, **self.options)
                 except OSError as exc:
                     os.close(fd)
-                    if exc.errno == errno.EBUSY:  # taken meanwhile: the next free one
-                        continue
+                    if exc.errno == errno.EBUSY and attempt < _ATTEMPTS - 1:
+                        continue  # taken meanwhile: the next free one
                     raise
                 break
         finally:
@@ -283,5 +288,8 @@ class LoopDevice:
         fd, self.fd = self.fd, -1
         try:
             loop_clr_fd(fd)
+        except OSError as exc:
+            if exc.errno != errno.ENXIO:  # ENXIO: detached already (loop_clr_fd in the block)
+                raise
         finally:
             os.close(fd)
