@@ -190,7 +190,7 @@ def test_rrpart_rereads_the_partition_table(
     """BLKRRPART is EINVAL on a loop device without LO_FLAGS_PARTSCAN; with it, a
     partition table written after the attach appears as loopNp1 once re-read."""
     if shutil.which("sfdisk") is None:
-        pytest.skip("sfdisk (util-linux) is not installed")
+        pytest.skip("sfdisk (the fdisk package) is not installed")
     image = tmp_path / "parted.img"
     with open(image, "wb") as f:
         f.truncate(8 << 20)
