@@ -41,6 +41,18 @@ def run(*command: str) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
+def translated(call: Callable[[], Any]) -> Any:
+    """``call()``, the test skipped if the kernel never saw the request: qemu-user (the
+    other CPUs' runs) answers ENOSYS for an ioctl it does not translate (7.2: FITRIM,
+    FIDEDUPERANGE, FS_IOC_GETFSLABEL, FS_IOC_FSGETXATTR...)."""
+    try:
+        return call()
+    except OSError as exc:
+        if exc.errno == errno.ENOSYS:
+            pytest.skip(f"the ioctl does not reach the kernel here (ENOSYS: {exc})")
+        raise
+
+
 @pytest.fixture
 def opened() -> Iterator[Callable[..., int]]:
     """``opened(path, flags=O_RDWR | O_CREAT)``: a descriptor closed at teardown."""
@@ -174,7 +186,7 @@ def test_fs_setxattr_agrees_with_xfs_io(
     mount = filesystem("xfs")
     path = mount.path / "f"
     fd = opened(path)
-    before = ioctls.fs_getxattr(fd)
+    before = translated(lambda: ioctls.fs_getxattr(fd))
     hint = 16 * ioctls.figetbsz(fd)
     wanted = before._replace(
         xflags=before.xflags | cfcntl.FS_XFLAG_EXTSIZE | cfcntl.FS_XFLAG_NODUMP,
@@ -220,7 +232,7 @@ def test_labels_agree_with_blkid(
     mount = filesystem(kind, "-L", "cfcntl-a")
     device = mount.device
     fd = opened(mount.path, os.O_RDONLY)
-    assert ioctls.fs_getfslabel(fd) == "cfcntl-a" == blkid_label(device.path)
+    assert translated(lambda: ioctls.fs_getfslabel(fd)) == "cfcntl-a" == blkid_label(device.path)
     ioctls.fs_setfslabel(fd, "cfcntl-b")
     assert ioctls.fs_getfslabel(fd) == "cfcntl-b"
     os.sync()
@@ -238,6 +250,7 @@ def test_label_errors(filesystem: Callable[..., Any], opened: Callable[..., int]
     is ValueError before the call; ext4's own limit, 16 bytes, is the kernel's EINVAL."""
     mount = filesystem("ext4", "-L", "keep")
     fd = opened(mount.path, os.O_RDONLY)
+    assert translated(lambda: ioctls.fs_getfslabel(fd)) == "keep"
     with pytest.raises(ValueError, match=f"at most {cfcntl.FSLABEL_MAX - 1}"):
         ioctls.fs_setfslabel(fd, "é" * (cfcntl.FSLABEL_MAX // 2))
     with pytest.raises(ValueError, match="NUL"):
@@ -267,7 +280,7 @@ def test_fitrim_agrees_with_fstrim(
     fd = opened(where, os.O_RDONLY)
     expected = fstrim(where)
     assert expected > 0
-    assert ioctls.fitrim(fd) == expected
+    assert translated(lambda: ioctls.fitrim(fd)) == expected
     assert ioctls.fitrim(fd, 0, None, 4096) <= expected
     assert errno_of(lambda: ioctls.fitrim(fd, minlen=1 << 40)) == errno.EINVAL
     r, w = os.pipe()
@@ -352,8 +365,10 @@ def test_fideduperange_with_several_destinations(
     for fd in (src, *same, differs):
         os.fsync(fd)
     before = ioctls.fiemap(differs)
-    answers = ioctls.fideduperange(
-        src, 0, len(data), [(same[0], 0), (differs, 0), (same[1], 0), (closed, 0)]
+    answers = translated(
+        lambda: ioctls.fideduperange(
+            src, 0, len(data), [(same[0], 0), (differs, 0), (same[1], 0), (closed, 0)]
+        )
     )
     assert all(isinstance(a, ioctls.Deduped) for a in answers)
     assert answers == [
