@@ -259,6 +259,13 @@ def test_label_errors(filesystem: Callable[..., Any], opened: Callable[..., int]
         ioctls.fs_setfslabel(fd, b"bytes")  # type: ignore[arg-type]
     assert errno_of(lambda: ioctls.fs_setfslabel(fd, "x" * 17)) == errno.EINVAL
     assert ioctls.fs_getfslabel(fd) == "keep"
+    r, w = os.pipe()
+    try:
+        assert errno_of(lambda: ioctls.fs_getfslabel(r)) == errno.ENOTTY
+        assert errno_of(lambda: ioctls.fs_setfslabel(r, "x")) == errno.ENOTTY
+    finally:
+        os.close(r)
+        os.close(w)
 
 
 # --------------------------------------------------------------------------- FITRIM

@@ -270,3 +270,16 @@ def test_errors_before_and_from_the_kernel(tmp_path: Path, loop_device: LoopDevi
         ioctls.loop_set_fd(fd, -1)
     with pytest.raises(TypeError, match="block_size must be an int"):
         ioctls.loop_configure(fd, fd, block_size=4096.0)  # type: ignore[arg-type]
+
+
+def test_loop_device_over_a_descriptor(attach: Callable[..., LoopDevice], loop_image: Path) -> None:
+    """LoopDevice over an open descriptor (left open) with read_only: the device is
+    read-only, has no name in its status, and shows the backing file's bytes."""
+    with open(loop_image, "rb") as backing:
+        device = attach(backing.fileno(), read_only=True, sizelimit=1 << 20)
+        info = ioctls.loop_get_status64(device.fd)
+        assert info.file_name == "" and info.sizelimit == 1 << 20
+        assert info.flags & cfcntl.LO_FLAGS_READ_ONLY
+        assert ioctls.blkroget(device.fd) == 1
+        assert os.pread(device.fd, 4096, 4096) == os.pread(backing.fileno(), 4096, 4096)
+        assert os.fstat(backing.fileno())  # still open
