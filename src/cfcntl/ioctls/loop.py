@@ -44,8 +44,9 @@ _cf_set_status64 = needs("LOOP_SET_STATUS64", _lib.cf_loop_set_status64)
 _cf_set_block_size = needs("LOOP_SET_BLOCK_SIZE", _lib.cf_loop_set_block_size)
 _cf_set_direct_io = needs("LOOP_SET_DIRECT_IO", _lib.cf_loop_set_direct_io)
 
-_NAME_SIZE = len(_ffi.new("struct loop_info64 *").lo_file_name)
-"""sizeof lo_file_name (LO_NAME_SIZE), from the compiler's layout."""
+_NAME_SIZE: int = _lib.LO_NAME_SIZE
+"""The room of lo_file_name, its NUL included (the compiler's LO_NAME_SIZE; read from
+the struct's layout it would cost the import 25 us, building the struct's type)."""
 
 
 def _file_name(function: str, name: str | bytes) -> bytes:
