@@ -37,7 +37,7 @@ ROWS_DIR = HERE / "build" / "cfcntl-rows"
 #: The families of the library module, in the order their cdefs are read: each is
 #: ``src/cfcntl/_c/NAME.h``, with ``NAME.c`` if it has hand-written C and
 #: ``src/cfcntl/ioctls/NAME.py`` if it has pattern rows.
-FAMILIES = ("commands", "locks", "lockwait", "compat", "ioctl", "fio", "tty", "fs", "block")
+FAMILIES = ("commands", "locks", "lockwait", "compat", "ioctl", "fio", "tty", "fs", "block", "loop")
 
 
 def _shown(path: Path) -> str:

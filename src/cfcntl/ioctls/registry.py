@@ -41,6 +41,14 @@ STRUCTS = tuple(
         [
             *(ctype for _, _, _, ctype, _ in ROWS if ctype and ctype.startswith("struct ")),
             "struct file_clone_range",  # FICLONERANGE's, hand-written (src/cfcntl/_c/fs.c)
+            # the hand-written helpers' of loop.c, block.c (none) and fs.c (issue 14)
+            "struct loop_info64",
+            "struct loop_config",
+            "struct fiemap",
+            "struct fiemap_extent",
+            "struct file_dedupe_range",
+            "struct file_dedupe_range_info",
+            "struct fstrim_range",
         ]
     )
 )
@@ -75,6 +83,14 @@ _SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
         None,
         "dest_count 32-byte records follow the 24 bytes the header encodes, and the kernel "
         "writes them back",
+    ),
+    (
+        "FS_IOC_FIEMAP",
+        "refused",
+        "struct fiemap",
+        None,
+        "fm_extent_count struct fiemap_extent follow the struct the header encodes, and the "
+        "kernel writes them: ioctls.fiemap",
     ),
     (
         "FS_IOC_GET_ENCRYPTION_POLICY_EX",

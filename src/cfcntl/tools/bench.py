@@ -193,6 +193,22 @@ _BASE: tuple[Contender, ...] = (
         "result == WINSIZE",
         "from cfcntl.ioctls import get_winsize",
     ),
+    # FIGETBSZ on a regular file (issue 14, filesystems): the block size, an int the
+    # kernel writes through a legacy _IO number with no size bits.
+    Contender(
+        "figetbsz",
+        "stdlib",
+        "ioctl(fd, FIGETBSZ, count, True) or count[0]",
+        "result == BLOCK",
+        _STDLIB,
+    ),
+    Contender(
+        "figetbsz",
+        "cfcntl",
+        "figetbsz(fd)",
+        "result == BLOCK",
+        "from cfcntl.ioctls import figetbsz",
+    ),
 )
 
 _COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack"
@@ -325,6 +341,7 @@ class Scene:
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
+            "BLOCK": os.fstatvfs(fd).f_bsize,  # figetbsz's answer
             "held": lambda _: (lock_seen(_) or ())[:4] == (wrlck, os.SEEK_SET, 0, 100),
             "free": lambda _: lock_seen(_) is None,
             **{
@@ -336,6 +353,7 @@ class Scene:
                     "F_GETFL",
                     "FIONREAD",
                     "TIOCGWINSZ",
+                    "FIGETBSZ",
                 )
             },
         }
