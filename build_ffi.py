@@ -37,7 +37,7 @@ ROWS_DIR = HERE / "build" / "cfcntl-rows"
 #: The families of the library module, in the order their cdefs are read: each is
 #: ``src/cfcntl/_c/NAME.h``, with ``NAME.c`` if it has hand-written C and
 #: ``src/cfcntl/ioctls/NAME.py`` if it has pattern rows.
-FAMILIES: tuple[str, ...] = (
+FAMILIES = (
     "commands",
     "locks",
     "lockwait",
@@ -47,9 +47,10 @@ FAMILIES: tuple[str, ...] = (
     "tty",
     "fs",
     "block",
+    "loop",
+    "net",
+    "tun",
 )
-# issue 14, devices-a: network interfaces and TUN/TAP
-FAMILIES += ("net", "tun")
 
 
 def _shown(path: Path) -> str:

@@ -106,6 +106,7 @@ REQUEST_HEADERS = (
     "asm-generic/sockios.h",
     "asm/sockios.h",
     "linux/sockios.h",
+    "linux/loop.h",  # LOOP_*: plain numbers, no _IO* (issue 14, devices-b)
 )
 _ENCODERS = frozenset({"_IO", "_IOR", "_IOW", "_IOWR", "_IOC"})
 

@@ -60,6 +60,8 @@ def _source() -> str:
 #include <stdint.h>
 #include <sys/ioctl.h>
 #include <linux/fs.h>
+#include <linux/fiemap.h>
+#include <linux/loop.h>
 {chr(10).join(typedefs)}
 int main(void) {{
     char op; unsigned long a, b, c, d, v = 0;

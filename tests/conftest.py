@@ -1,12 +1,14 @@
 """Fixtures shared by the suite: an independent C compiler run, a pseudo-terminal, files,
-the lock-holding child (cfcntl.tools.lockchild), and a check that no test leaves a signal
-blocked."""
+the lock-holding child (cfcntl.tools.lockchild), a check that no test leaves a signal
+blocked, and loop devices with filesystems on them (root only), with a check that the
+suite leaves none attached or mounted."""
 
 from __future__ import annotations
 
 import contextlib
 import os
 import shlex
+import shutil
 import signal
 import subprocess
 import time
@@ -16,6 +18,7 @@ from pathlib import Path
 import pytest
 
 import cfcntl
+from cfcntl.ioctls.loop import LoopDevice
 from cfcntl.tools.lockchild import TIMEOUT, Child, Hold, WaitForWaiter
 
 RunC = Callable[[str], str]
@@ -121,6 +124,143 @@ def wait_for_waiter(path: Path) -> WaitForWaiter:
             time.sleep(0.002)
 
     return wait
+
+
+# ----------------------------------------------------------------- loop devices and filesystems
+
+LOOP_SIZE = 16 << 20
+"""The backing image of the ``loop_device`` fixture, filled with PATTERN."""
+PATTERN = bytes(range(256))
+
+#: Every loop device and mount point the suite made, for the session-end check.
+MADE_LOOPS: list[str] = []
+MADE_MOUNTS: list[str] = []
+
+#: mkfs command and image size for each filesystem (xfsprogs wants 300 MB at least).
+MKFS = {
+    "ext4": (["mkfs.ext4", "-q", "-F"], 64 << 20),
+    "xfs": (["mkfs.xfs", "-q", "-f"], 320 << 20),
+    "btrfs": (["mkfs.btrfs", "-q", "-f"], 256 << 20),
+}
+
+
+def needs_loop_devices() -> None:
+    """Skip unless root with /dev/loop-control (tests that attach loop devices)."""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to attach loop devices")
+    if not os.path.exists("/dev/loop-control"):
+        pytest.skip("no /dev/loop-control on this machine")
+
+
+def loop_detached(path: str) -> bool:
+    """Whether /dev/loopN has no backing file (or no longer exists)."""
+    name = os.path.basename(path)
+    return not os.path.exists(f"/sys/block/{name}/loop/backing_file")
+
+
+def mount_points() -> set[str]:
+    with open("/proc/mounts", encoding="utf-8") as mounts:
+        return {line.split()[1] for line in mounts}
+
+
+def left_behind() -> list[str]:
+    """The loop devices the suite attached that are still attached, and the mounts it made
+    that are still mounted."""
+    left = [p for p in MADE_LOOPS if not loop_detached(p)]
+    return left + sorted(set(MADE_MOUNTS) & mount_points())
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_loop_device_or_mount_left() -> Iterator[None]:
+    """Fails the session if a loop device the suite attached is still attached, or a
+    mount it made is still mounted, when the suite ends."""
+    yield
+    left = left_behind()
+    if left:
+        pytest.fail(f"the suite left these attached or mounted: {', '.join(left)}")
+
+
+@pytest.fixture
+def leftovers() -> Callable[[], list[str]]:
+    """:func:`left_behind`, the session-end check's list, for a test of that check."""
+    return left_behind
+
+
+@pytest.fixture
+def loop_image(tmp_path: Path) -> Path:
+    """A LOOP_SIZE image in tmp_path filled with PATTERN."""
+    image = tmp_path / "loop.img"
+    image.write_bytes(PATTERN * (LOOP_SIZE // len(PATTERN)))
+    return image
+
+
+@pytest.fixture
+def attach(tmp_path: Path) -> Iterator[Callable[..., LoopDevice]]:
+    """``attach(backing, **options)``: a LoopDevice attached now (root only, else the
+    test skips), detached and closed at teardown whatever happens."""
+    needs_loop_devices()
+    with contextlib.ExitStack() as stack:
+
+        def make(backing: Path | int, **options: object) -> LoopDevice:
+            device = stack.enter_context(LoopDevice(backing, **options))  # type: ignore[arg-type]
+            MADE_LOOPS.append(device.path)
+            return device
+
+        yield make
+
+
+@pytest.fixture
+def loop_device(attach: Callable[..., LoopDevice], loop_image: Path) -> LoopDevice:
+    """/dev/loopN attached to ``loop_image`` with the defaults."""
+    return attach(loop_image)
+
+
+class Mounted:
+    """A filesystem made on a loop device and mounted under tmp_path."""
+
+    def __init__(self, kind: str, device: LoopDevice, path: Path) -> None:
+        self.kind, self.device, self.path = kind, device, path
+
+
+def _unmount(path: Path) -> None:
+    mounted = str(path) in mount_points()
+    if mounted and subprocess.run(["umount", str(path)], check=False).returncode:
+        subprocess.run(["umount", "-l", str(path)], check=False)
+
+
+@pytest.fixture
+def filesystem(
+    tmp_path: Path, attach: Callable[..., LoopDevice]
+) -> Iterator[Callable[..., Mounted]]:
+    """``filesystem(kind, *mkfs_options)``: ``kind`` (ext4, xfs, btrfs) made on a loop
+    device over a sparse image in tmp_path and mounted there; unmounted, then detached,
+    at teardown whatever happens.  Skips if the kernel or mkfs lacks the filesystem."""
+    made: list[Path] = []
+
+    def make(kind: str, *options: str) -> Mounted:
+        command, size = MKFS[kind]
+        if shutil.which(command[0]) is None:
+            pytest.skip(f"{command[0]} is not installed")
+        with open("/proc/filesystems", encoding="utf-8") as known:
+            if kind not in known.read().split():
+                pytest.skip(f"this kernel has no {kind}")
+        image = tmp_path / f"{kind}-{len(made)}.img"
+        with open(image, "wb") as f:
+            f.truncate(size)
+        device = attach(image)
+        subprocess.run([*command, *options, device.path], check=True, capture_output=True)
+        where = tmp_path / f"{kind}-{len(made)}"
+        where.mkdir()
+        made.append(where)
+        MADE_MOUNTS.append(str(where))
+        subprocess.run(["mount", "-t", kind, device.path, str(where)], check=True)
+        return Mounted(kind, device, where)
+
+    try:
+        yield make
+    finally:
+        for where in reversed(made):
+            _unmount(where)
 
 
 # --------------------------------------------------------------------------------------

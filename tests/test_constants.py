@@ -15,6 +15,7 @@ def test_values_match_a_c_program(run_c: Callable[[str], str]) -> None:
     source = (
         "#define _GNU_SOURCE\n#include <fcntl.h>\n#include <stdio.h>\n#include <sys/file.h>\n"
         "#include <sys/ioctl.h>\n#include <linux/fs.h>\n#include <linux/sockios.h>\n"
+        "#include <linux/fiemap.h>\n#include <linux/loop.h>\n"
         "int main(void) {\n" + prints + "\nreturn 0;\n}\n"
     )
     c_values = dict(line.split() for line in run_c(source).splitlines())

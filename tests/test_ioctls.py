@@ -1,9 +1,10 @@
 """cfcntl.ioctls against real kernel objects, side by side with the stdlib's fcntl.ioctl.
 
 Sockets, pipes, pseudo-terminals from os.openpty (never a controlling terminal of the
-test process), tmp_path files, and block devices or reflink filesystems only where the
-machine has them.  Request numbers given to the stdlib come from cfcntl (older Pythons
-lack FICLONE and the termios module lacks the FS_IOC_* names).
+test process) and tmp_path files; the block device, loop device and filesystem requests
+are in test_ioctls_block.py, test_ioctls_loop.py and test_ioctls_fs.py.  Request numbers
+given to the stdlib come from cfcntl (older Pythons lack FICLONE and the termios module
+lacks the FS_IOC_* names).
 """
 
 from __future__ import annotations
@@ -13,13 +14,10 @@ import fcntl
 import os
 import signal
 import socket
-import stat
 import struct
 import sys
-import tempfile
 from array import array
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
@@ -312,86 +310,6 @@ def test_fs_getversion_agrees_with_the_stdlib(regular: int) -> None:
     assert version == stdlib_int(regular, cfcntl.FS_IOC_GETVERSION)
 
 
-def reflink_dirs() -> Iterator[str]:
-    """Writable directories on btrfs or XFS mounts."""
-    with open("/proc/mounts", encoding="utf-8") as mounts:
-        for line in mounts:
-            _, where, kind, *_ = line.split()
-            if kind in ("btrfs", "xfs") and os.access(where, os.W_OK):
-                yield where
-
-
-def test_ficlone_without_reflinks_is_a_clear_oserror(tmp_path: Path, regular: int) -> None:
-    """Here (ext4, tmpfs...) the kernel refuses, and cfcntl raises what the stdlib does."""
-    if tmp_path.stat().st_dev in {os.stat(d).st_dev for d in reflink_dirs()}:
-        pytest.skip("tmp_path is on a reflink filesystem")
-    dst = os.open(tmp_path / "clone", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        code = errno_of(lambda: ioctls.ficlone(dst, regular))
-        assert code in (errno.EOPNOTSUPP, errno.EXDEV, errno.EINVAL)
-        assert code == errno_of(lambda: fcntl.ioctl(dst, cfcntl.FICLONE, regular))
-        assert errno_of(lambda: ioctls.ficlonerange(dst, regular, 0, 0, 0)) == code
-        assert os.fstat(dst).st_size == 0
-    finally:
-        os.close(dst)
-
-
-def test_ficlone_on_a_reflink_filesystem() -> None:
-    where = next(reflink_dirs(), None)
-    if where is None:
-        pytest.skip("no writable btrfs or XFS mount on this machine")
-    block = os.statvfs(where).f_bsize
-    data = os.urandom(2 * block)
-    with tempfile.TemporaryDirectory(dir=where) as tmp:
-        src = os.open(Path(tmp, "src"), os.O_RDWR | os.O_CREAT, 0o600)
-        dst = os.open(Path(tmp, "dst"), os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            os.write(src, data)
-            os.fsync(src)
-            ioctls.ficlone(dst, src)
-            assert os.pread(dst, 2 * block, 0) == data
-            ioctls.ficlonerange(dst, src, block, block, 0)  # second block over the first
-            assert os.pread(dst, block, 0) == data[block:]
-        finally:
-            os.close(src)
-            os.close(dst)
-
-
-# --------------------------------------------------------------------------- block devices
-
-
-def test_block_requests_on_a_regular_file_are_enotty(regular: int) -> None:
-    for call in (ioctls.blksszget, ioctls.blkgetsize64):
-        assert errno_of(lambda call=call: call(regular)) == errno.ENOTTY
-
-
-def readable_block_device() -> tuple[int, str] | None:
-    """An open block device and its /sys/class/block name, if any can be opened."""
-    for name in sorted(os.listdir("/sys/class/block")):
-        path = f"/dev/{name}"
-        try:
-            if stat.S_ISBLK(os.stat(path).st_mode):
-                return os.open(path, os.O_RDONLY | os.O_NONBLOCK), name
-        except OSError:
-            continue
-    return None
-
-
-def test_block_device_size_and_sector_size() -> None:
-    found = readable_block_device()
-    if found is None:
-        pytest.skip("no block device this user can open")
-    fd, name = found
-    try:
-        sys_block = Path("/sys/class/block", name)
-        sectors = int((sys_block / "size").read_text())
-        assert ioctls.blkgetsize64(fd) == sectors * 512
-        sector = int((sys_block / "queue" / "logical_block_size").read_text())
-        assert ioctls.blksszget(fd) == sector == stdlib_int(fd, cfcntl.BLKSSZGET)
-    finally:
-        os.close(fd)
-
-
 # --------------------------------------------------------------------------- generic calls
 
 
@@ -555,8 +473,8 @@ def test_the_package_exports_what_its_families_make() -> None:
             name
             for name, value in vars(family).items()
             if callable(value)
+            and not name.startswith("_")  # private helpers stay in their module
             and getattr(value, "__module__", None) == family.__name__
-            and not name.startswith("_")  # a family's private helpers stay its own
         ]
         assert made
         for name in made:

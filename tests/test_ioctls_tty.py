@@ -42,17 +42,12 @@ def serial() -> Iterator[int]:
 
 
 def exact(name: str, data: bytes) -> dict[str, object]:
-    """The fields of struct ``name`` unpacked from ``data`` with the compiler's format."""
+    """The fields of struct ``name`` unpacked from ``data`` with the compiler's format
+    (a char array such as c_cc is one ``Ns`` item)."""
     layout = struct_layout(name)
-    values = iter(struct.unpack(layout.format, data))
-    out: dict[str, object] = {}
-    for field in layout.fields:
-        if field.ctype.endswith("]"):
-            count = int(field.ctype.rsplit("[", 1)[1][:-1])
-            out[field.name] = bytes(next(values) for _ in range(count))
-        else:
-            out[field.name] = next(values)
-    return out
+    return dict(
+        zip((f.name for f in layout.fields), struct.unpack(layout.format, data), strict=True)
+    )
 
 
 def stdlib_struct(fd: int, request: str, name: str) -> dict[str, object]:

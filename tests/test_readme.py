@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import re
 import shutil
@@ -28,6 +29,46 @@ def test_usage_example_runs(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "data.db").exists()
     assert int(proc.stdout.split()[0]) >= 1 << 20  # setpipe_sz's answer
+
+
+# ----------------------------------------------------- loop devices, block devices, filesystems
+
+
+def _example(heading: str) -> str:
+    section = README.read_text(encoding="utf-8").split(f"\n{heading}\n", 1)[1]
+    code = re.search(r"```python\n(.*?)```", section.split("\n## ", 1)[0], re.S)
+    assert code is not None, heading
+    return code.group(1)
+
+
+@pytest.mark.parametrize(
+    ("heading", "root", "expected"),
+    [
+        ("### Loop devices", True, r"^/dev/loop\d+ 4096 True\n67104768\n$"),
+        ("### Block devices", True, r"^\d+ \d+ 0\nTrue\n$"),
+        ("### Filesystems", False, r"^300 1\n\d+\n$"),
+    ],
+)
+def test_device_examples_run(tmp_path: Path, heading: str, root: bool, expected: str) -> None:
+    """The loop, block and filesystem examples run as written (the first two as root, in
+    tmp_path, leaving no loop device attached) and print what their comments say."""
+    if root and os.geteuid() != 0:
+        pytest.skip("the example attaches a loop device: root only")
+    proc = subprocess.run(
+        [sys.executable, "-c", _example(heading)],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert re.match(expected, proc.stdout), proc.stdout
+    if root:
+        image = str(tmp_path / "disk.img")
+        assert not any(
+            Path(p).read_text().strip() == image
+            for p in glob.glob("/sys/block/loop*/loop/backing_file")
+        )
 
 
 # issue 14, devices-a: the device families' examples, each run as written (the network

@@ -215,4 +215,8 @@ def test_report_lists_every_family_with_its_requests_and_structs() -> None:
         grouped["tty"]["structs"]
     )
     assert "struct ifreq" in grouped["net"]["structs"]
+    # a family's hand-written helpers, found through the needs() its module asks
+    assert {"FICLONE", "FICLONERANGE"} <= set(grouped["fs"]["requests"])
+    if "loop" in grouped:
+        assert "LOOP_CONFIGURE" in grouped["loop"]["requests"]
     assert json.loads(run("report", "--json").stdout)["ioctl"]["families"] == grouped

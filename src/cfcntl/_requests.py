@@ -4,9 +4,9 @@ A request made with ``_IOR``/``_IOW``/``_IOWR`` encodes its argument's size; a l
 number (``0x5401``) or an ``_IO`` request does not, yet many of them make the kernel
 read or write a struct through the pointer.  The header cannot say which type, so this
 table does, from the kernel's sources.  The build (``_build/probes.py``) lists every
-request macro the headers define (everything in the ``ioctls.h``/``sockios.h`` family,
-and every macro made with ``_IO*``), asks the compiler which have no size bits, and
-stops the build if one of them is missing here; the values come from the compiler,
+request macro the headers define (everything in the ``ioctls.h``/``sockios.h`` family
+and ``<linux/loop.h>``, and every macro made with ``_IO*``), asks the compiler which have
+no size bits, and stops the build if one of them is missing here; the values come from the compiler,
 never from this file.
 
 Each entry is ``name: (kind, C type, note)``.  Kinds:
@@ -286,4 +286,39 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "BLKZEROOUT": ("write", "uint64_t[2]", "start and length in bytes"),
     "FIBMAP": ("readwrite", "int", "the file's block number in, the device's out"),
     "FIGETBSZ": ("read", "int", ""),
+    # <linux/loop.h>: loop devices (drivers/block/loop.c); issue 14
+    "LOOP_SET_FD": ("value", "int", "the backing file's descriptor"),
+    "LOOP_CLR_FD": ("none", None, ""),
+    "LOOP_SET_STATUS": ("write", "struct loop_info", "the old status; LOOP_SET_STATUS64"),
+    "LOOP_GET_STATUS": ("read", "struct loop_info", "the old status; LOOP_GET_STATUS64"),
+    "LOOP_SET_STATUS64": ("write", "struct loop_info64", ""),
+    "LOOP_GET_STATUS64": ("read", "struct loop_info64", ""),
+    "LOOP_CHANGE_FD": ("value", "int", "the new backing file's descriptor (read-only devices)"),
+    "LOOP_SET_CAPACITY": ("none", None, ""),
+    "LOOP_SET_DIRECT_IO": ("value", "unsigned long", "1 for O_DIRECT on the backing file"),
+    "LOOP_SET_BLOCK_SIZE": ("value", "unsigned long", "the logical block size"),
+    "LOOP_CONFIGURE": ("write", "struct loop_config", "the backing descriptor is a field"),
+    "LOOP_CTL_ADD": ("value", "int", "on /dev/loop-control: the device number; returns it"),
+    "LOOP_CTL_REMOVE": (
+        "value",
+        "int",
+        "on /dev/loop-control: the device number; 0 (older kernels: the number)",
+    ),
+    "LOOP_CTL_GET_FREE": ("none", None, "on /dev/loop-control; returns a free device's number"),
+    "LO_NAME_SIZE": ("not a request", None, "the length of lo_file_name"),
+    "LO_KEY_SIZE": ("not a request", None, "the length of lo_encrypt_key"),
+    "LOOP_SET_STATUS_SETTABLE_FLAGS": ("not a request", None, "LO_FLAGS_* bits"),
+    "LOOP_SET_STATUS_CLEARABLE_FLAGS": ("not a request", None, "LO_FLAGS_* bits"),
+    "LOOP_CONFIGURE_SETTABLE_FLAGS": ("not a request", None, "LO_FLAGS_* bits"),
+    "LO_CRYPT_NONE": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_XOR": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_DES": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_FISH2": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_BLOW": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_CAST128": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_IDEA": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_DUMMY": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_SKIPJACK": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "LO_CRYPT_CRYPTOAPI": ("not a request", None, "an obsolete lo_encrypt_type"),
+    "MAX_LO_CRYPT": ("not a request", None, "an obsolete lo_encrypt_type bound"),
 }

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import operator
 import os
+import sys
 
 from ._cfcntl import ffi, lib
 
@@ -198,11 +199,17 @@ def missing(name: str, looked_for: bool = False) -> NotImplementedError:
     )
 
 
+NEEDED: dict[str, str] = {}
+"""Each constant :func:`needs` was asked about: the module that asked first (issue 14:
+the report lists a family's hand-written requests under it from this)."""
+
+
 def needs(name: str, helper: _H) -> _H:
     """``helper``, or when the build's headers lacked the constant ``name`` a stand-in
     raising :func:`missing`'s NotImplementedError before any C runs (the C helper is
     then only a stand-in that fails).  The build declares exactly the constants the
     headers define, so the compiled module has ``name`` or not."""
+    NEEDED.setdefault(name, sys._getframe(1).f_globals["__name__"])
     if hasattr(lib, name):
         return helper
     from .constants import NAMES  # which imports this module

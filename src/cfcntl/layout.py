@@ -51,21 +51,33 @@ def exact_format(name: str) -> str:
     """The struct-module format that matches the compiler's layout of ``name`` byte for byte.
 
     Native byte order, standard sizes, and explicit ``x`` pad bytes wherever the
-    compiler put padding, the tail included.
+    compiler put padding, the tail included; a byte array is ``Ns``, another array its
+    item's format N times, a nested struct its own exact format in place.
     """
-    ctype = ffi.typeof(name)
-    parts, at = ["="], 0
+    return "=" + _struct_format(ffi.typeof(name))
+
+
+def _struct_format(ctype: Any) -> str:
+    parts, at = [], 0
     for _, field in ctype.fields:
         if field.offset > at:
             parts.append(f"{field.offset - at}x")
-        if field.type.kind == "array":  # issue 14: termios's c_cc, a count of items
-            parts.append(f"{field.type.length}{_code(field.type.item)}")
-        else:
-            parts.append(_code(field.type))
+        parts.append(_member_format(field.type))
         at = field.offset + ffi.sizeof(field.type)
     if ffi.sizeof(ctype) > at:
         parts.append(f"{ffi.sizeof(ctype) - at}x")
     return "".join(parts)
+
+
+def _member_format(ctype: Any) -> str:
+    if ctype.kind == "array":
+        if ffi.sizeof(ctype.item) == 1 and ctype.item.kind == "primitive":
+            return f"{ctype.length}s"
+        length: int = ctype.length
+        return _member_format(ctype.item) * length
+    if ctype.kind == "struct":
+        return _struct_format(ctype)
+    return _code(ctype)
 
 
 def struct_layout(name: str) -> StructLayout:

@@ -1,7 +1,7 @@
 """Typed ioctl(2): one function per request that returns or takes Python values, generic
 size-checked calls for the rest, and a registry of the requests cfcntl knows.
 
-One module per family of requests (``fio``, ``tty``, ``fs``, ``block``), each beside its
+One module per family of requests (``fio``, ``tty``, ``fs``, ``block``, ``loop``), each beside its
 C in ``src/cfcntl/_c/``: a request that follows a pattern (an int the kernel writes or
 reads, no argument, a struct the kernel writes or reads) is one row there (``_pattern.py``), from
 which the build makes the C helper; the others have a hand-written helper.  Each helper
@@ -14,21 +14,13 @@ type :data:`KNOWN` gives it, before any syscall; an unknown request without size
 needs ``size=``, and its argument then carries a guard.
 """
 
-from __future__ import annotations
+from . import block, fio, fs, loop, net, tty, tun
 
-from . import block, fio, fs, tty
-
-FAMILIES: tuple[ModuleType, ...] = (fio, tty, fs, block)
-# issue 14, devices-a: network interfaces and TUN/TAP
-from . import net, tun  # noqa: E402
-
-FAMILIES += (net, tun)
+FAMILIES = (fio, tty, fs, block, loop, net, tun)
 """The family modules, whose functions and records this package exports."""
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from types import ModuleType
-
     from ._flags import (
         InterfaceFlags as InterfaceFlags,
         ModemLines as ModemLines,
@@ -47,6 +39,7 @@ if TYPE_CHECKING:
         readwrite as readwrite,
         write as write,
     )
+    from .loop import *
     from .net import *
     from .registry import (
         KNOWN as KNOWN,

@@ -5,6 +5,7 @@ with the types the header and the kernel give their argument."""
 from __future__ import annotations
 
 from .._cfcntl import ffi as _ffi, lib as _lib
+from .._syscall import NEEDED
 from . import FAMILIES
 from ._pattern import FAMILY, INT_TRAP, ROWS
 
@@ -56,6 +57,11 @@ def _declared(ctype: str) -> bool:
     return True
 
 
+FAMILY.update(  # the hand-written helpers' requests, which their modules ask needs() for
+    (name, module)
+    for name, module in NEEDED.items()
+    if module in {family.__name__ for family in FAMILIES} and name not in FAMILY
+)
 FAMILY.update(
     (entry[0], family.__name__)
     for family in FAMILIES
@@ -71,6 +77,14 @@ STRUCTS = tuple(
                 if ctype and ctype.startswith("struct ") and _declared(ctype)
             ),
             "struct file_clone_range",  # FICLONERANGE's, hand-written (src/cfcntl/_c/fs.c)
+            # the hand-written helpers' of loop.c, block.c (none) and fs.c (issue 14)
+            "struct loop_info64",
+            "struct loop_config",
+            "struct fiemap",
+            "struct fiemap_extent",
+            "struct file_dedupe_range",
+            "struct file_dedupe_range_info",
+            "struct fstrim_range",
         ]
     )
 )
@@ -105,6 +119,14 @@ _SIZED: tuple[tuple[str, Direction, str, str | None, str], ...] = (
         None,
         "dest_count 32-byte records follow the 24 bytes the header encodes, and the kernel "
         "writes them back",
+    ),
+    (
+        "FS_IOC_FIEMAP",
+        "refused",
+        "struct fiemap",
+        None,
+        "fm_extent_count struct fiemap_extent follow the struct the header encodes, and the "
+        "kernel writes them: ioctls.fiemap",
     ),
     (
         "FS_IOC_GET_ENCRYPTION_POLICY_EX",

@@ -225,6 +225,22 @@ _BASE: tuple[Contender, ...] = (
         "result == LO_MTU",
         "from cfcntl.ioctls import siocgifmtu",
     ),
+    # FIGETBSZ on a regular file (issue 14, filesystems): the block size, an int the
+    # kernel writes through a legacy _IO number with no size bits.
+    Contender(
+        "figetbsz",
+        "stdlib",
+        "ioctl(fd, FIGETBSZ, count, True) or count[0]",
+        "result == BLOCK",
+        _STDLIB,
+    ),
+    Contender(
+        "figetbsz",
+        "cfcntl",
+        "figetbsz(fd)",
+        "result == BLOCK",
+        "from cfcntl.ioctls import figetbsz",
+    ),
 )
 
 _COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
@@ -358,6 +374,7 @@ class Scene:
             "SET": os.SEEK_SET,
             "WAITING": WAITING,
             "WINSIZE": WINSIZE,
+            "BLOCK": os.fstatvfs(fd).f_bsize,  # figetbsz's answer
             # issue 14, devices-a: lo's MTU through an ifreq of the compiler's size
             "sock": sock.fileno(),
             "IFNAMSIZ": _cfcntl.lib.IFNAMSIZ,
@@ -376,6 +393,7 @@ class Scene:
                     "F_GETFL",
                     "FIONREAD",
                     "TIOCGWINSZ",
+                    "FIGETBSZ",
                 )
             },
         }
