@@ -62,6 +62,9 @@ def _source() -> str:
 #include <linux/fs.h>
 #include <linux/fiemap.h>
 #include <linux/loop.h>
+#include <asm/termbits.h>
+#include <linux/if_tun.h>
+#include <linux/sockios.h>
 {chr(10).join(typedefs)}
 int main(void) {{
     char op; unsigned long a, b, c, d, v = 0;
