@@ -8,7 +8,23 @@ Registered as a pytest entry point, it does nothing unless ``--cfcntl-check`` is
 
 from __future__ import annotations
 
+import sys
 from typing import Any
+
+
+def _not_rewritten() -> None:
+    """Take cfcntl off pytest's list of modules to rewrite the asserts of.  pytest marks
+    every module of a distribution that registers a plugin, and a rewritten module gains
+    two names (``@py_builtins``, ``@pytest_ar``): cfcntl.compat would no longer have
+    exactly the stdlib's names.  Only the modules imported with this one keep them."""
+    for finder in sys.meta_path:
+        marked = getattr(finder, "_must_rewrite", None)
+        if type(finder).__name__ == "AssertionRewritingHook" and isinstance(marked, set):
+            marked.discard("cfcntl")
+            finder._marked_for_rewrite_cache.clear()  # type: ignore[attr-defined]
+
+
+_not_rewritten()
 
 
 def pytest_addoption(parser: Any) -> None:
