@@ -82,6 +82,11 @@ HEADERS = (
 stand in for ``<sys/ioctl.h>``)."""
 
 
+ENUMS = ("F_OWNER_TID", "F_OWNER_PID", "F_OWNER_PGRP", "F_OWNER_GID")
+"""The names glibc makes enumerators, not macros (``enum __pid_type``): asked for without
+``#ifdef``."""
+
+
 def _names() -> tuple[list[str], list[str], dict[str, list[str]]]:
     """The macros to value (fcntl commands and lock types, then ioctl requests), the C
     types to size, and the fields of each struct of :data:`STRUCTS`."""
@@ -104,7 +109,10 @@ def _source(
     struct field its offset and size."""
     items = []
     for name in macros:
-        items.append(f"#ifdef {name}\n1, (unsigned long long)({name}),\n#else\n0, 0,\n#endif")
+        if name in ENUMS:
+            items.append(f"1, (unsigned long long)({name}),")
+        else:
+            items.append(f"#ifdef {name}\n1, (unsigned long long)({name}),\n#else\n0, 0,\n#endif")
     items += [  # the alignment inside a struct, as the struct module's native mode uses
         f"sizeof({t}), __builtin_offsetof(struct {{ char c; __typeof__({t}) x; }}, x),"
         for t in types

@@ -156,6 +156,9 @@ def running() -> str | None:
     return _MACHINE.get((platform.machine(), struct.calcsize("P")))
 
 
+_LOCK_TYPES = ("F_RDLCK", "F_WRLCK", "F_UNLCK", "F_EXLCK", "F_SHLCK")
+
+
 def value_names(value: int, commands: bool) -> dict[str, list[str]]:
     """The names that ``value`` is on each ABI: ``F_*`` commands when ``commands``, else
     ioctl requests (``{abi: [name, ...]}``, the ABIs where it is some name)."""
@@ -164,7 +167,10 @@ def value_names(value: int, commands: bool) -> dict[str, list[str]]:
         names = [
             n
             for n, v in entry["values"].items()
-            if v == value and n.startswith("F_") == commands and not n.startswith("LOCK_")
+            if v == value
+            and n.startswith("F_") == commands
+            and not n.startswith(("LOCK_", "F_OWNER_"))
+            and n not in _LOCK_TYPES
         ]
         if names:
             found[abi] = names

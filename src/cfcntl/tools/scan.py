@@ -77,6 +77,10 @@ class _Buffer(NamedTuple):
     text: str
 
 
+_IMPORTED = ast.Name(id="")
+"""What a scope holds for a name bound once, by an import (resolved by the imports)."""
+
+
 class _Scope:
     """The names one function (or the module) assigns: a single value, or None where
     the name is bound more than once or otherwise (a loop, a parameter, a tuple)."""
@@ -97,6 +101,10 @@ class _Scope:
                 self._bind(node.target, None)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
                 self.names[node.name] = None
+            elif isinstance(node, ast.Import | ast.ImportFrom):
+                for alias in node.names:
+                    local = alias.asname or alias.name.split(".")[0]
+                    self._bind(ast.Name(id=local), _IMPORTED)
 
     def _bind(self, target: ast.expr, value: ast.expr | None) -> None:
         if isinstance(target, ast.Name):
@@ -193,6 +201,8 @@ class _Module:
                 return node  # an import, a builtin, or unknown
             if held is None:
                 return None
+            if held is _IMPORTED:
+                return node
             node = held
         return None
 
@@ -381,7 +391,9 @@ class _Module:
         mine = [need.name] if need is not None and not need.name.startswith("_IOC(") else []
         mine += [n for n in names.get(here or "", []) if n not in mine]
         node = call.args[1]
-        shown = ast.unparse(node)
+        shown = (
+            f"{value:#x}" if isinstance(node, ast.Constant) else f"{ast.unparse(node)} = {value:#x}"
+        )
         if mine:
             primary = mine[0]
             wrong = abi.wrong_on(primary, value)
@@ -392,7 +404,7 @@ class _Module:
             self.report(
                 node,
                 "CFC003",
-                f"{shown} = {value:#x} is {primary}{also} on {here or 'this ABI'}, {where}: "
+                f"{shown} is {primary}{also} on {here or 'this ABI'}, {where}: "
                 f"use {_spelling(primary)}",
             )
         elif names:
@@ -400,8 +412,7 @@ class _Module:
             self.report(
                 node,
                 "CFC003",
-                f"{shown} = {value:#x} is {listed}, and no name on {here or 'this ABI'}: "
-                "use the name",
+                f"{shown} is {listed}, and no name on {here or 'this ABI'}: use the name",
             )
 
     def sized(self, arg: ast.expr, need: abi.Need, buffer: _Buffer, stdlib: str) -> None:
