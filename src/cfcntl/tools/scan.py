@@ -428,7 +428,9 @@ class _Module:
                 others.append(f"{name} ({size} for {theirs})")
         fix = _recipe(need)
         text = ast.unparse(arg)
-        if len(text) > 50:
+        if isinstance(arg, ast.Name):
+            text = f"{text} = {buffer.text}"
+        elif len(text) > 50:
             text = buffer.text
         if _wrong(buffer, buffer.size, need.size):
             also = f"; also wrong on {', '.join(others)}" if others else ""
