@@ -191,8 +191,10 @@ _STRICT = False
 
 
 def _site() -> str:
+    """``file:line`` of the caller: the first frame outside cfcntl and the generated hook."""
+    skip = (_HERE, os.path.dirname(os.environ.get(FILE_VARIABLE) or _HERE))
     frame = sys._getframe(2)
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_HERE):
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(skip):
         frame = frame.f_back
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
 
@@ -271,8 +273,8 @@ def _checked_ioctl(*args: Any, **kwargs: Any) -> Any:
     return _ioctl(*args, **kwargs)
 
 
-_fcntl = _stdlib.fcntl
-_ioctl = _stdlib.ioctl
+_fcntl = getattr(_stdlib.fcntl, "__wrapped__", _stdlib.fcntl)  # not the hook's first-call stub
+_ioctl = getattr(_stdlib.ioctl, "__wrapped__", _stdlib.ioctl)
 
 
 def wrappers() -> tuple[Callable[..., Any], Callable[..., Any]]:
@@ -352,14 +354,32 @@ def from_environment() -> None:
 # The command -------------------------------------------------------------------------
 
 SITECUSTOMIZE = '''\
-"""Written by python -m cfcntl check: check fcntl calls, then run the shadowed one."""
+"""Written by python -m cfcntl check: fcntl.fcntl and fcntl.ioctl checked from their first
+call on (cfcntl is imported then, not at start-up), then the sitecustomize this shadows."""
+import fcntl as _fcntl
 import importlib, os, sys
-try:
-    from cfcntl.tools.checker import from_environment
-except ImportError:  # an interpreter without cfcntl: unchecked
-    pass
-else:
-    from_environment()
+
+_original = _fcntl.fcntl, _fcntl.ioctl
+
+
+def _first(name):
+    def call(*args, **kwargs):
+        if getattr(_fcntl, name) is call:
+            _fcntl.fcntl, _fcntl.ioctl = _original
+            try:
+                from cfcntl.tools.checker import from_environment
+            except ImportError:  # an interpreter without cfcntl: unchecked
+                pass
+            else:
+                from_environment()
+        return getattr(_fcntl, name)(*args, **kwargs)
+
+    call.__name__ = call.__qualname__ = name
+    call.__wrapped__ = getattr(_fcntl, name)
+    return call
+
+
+_fcntl.fcntl, _fcntl.ioctl = _first("fcntl"), _first("ioctl")
 _here = os.path.dirname(__file__)
 sys.path[:] = [p for p in sys.path if p != _here]
 _me = sys.modules.pop("sitecustomize")
