@@ -19,6 +19,7 @@ from .. import constants
 from .._cfcntl import ffi
 from ..ioc import decode
 from ..ioctls import registry
+from ..layout import exact_format
 
 Direction = Literal["read", "write", "readwrite", "none", "value", "refused"]
 
@@ -103,6 +104,25 @@ def ioctl_need(request: int) -> Need | None:
         return None
     name = f"_IOC({fields.dir}, {fields.type:#x}, {fields.nr}, {fields.size})"
     return Need(name, _DIRECTIONS[fields.dir], None, fields.size)
+
+
+def recipe(need: Need) -> str:
+    """The right argument for ``need`` on this build: a struct's exact format from the
+    compiler's layout (``bytes(N)`` for one cfcntl declares without its fields), an
+    ``array`` of the kernel's integer, or ``bytes(N)``."""
+    ctype = need.ctype
+    if ctype and ctype.startswith("struct "):
+        fmt = exact_format(ctype)
+        if fmt.rstrip("0123456789x") == "=":
+            return f"bytes({need.size}) ({ctype})"
+        return f"struct.pack({fmt!r}, ...) ({need.size} bytes, from the compiler)"
+    if ctype and "[" not in ctype:
+        code = {1: "b", 2: "h", 4: "i", 8: "q"}.get(need.size)
+        unsigned = ctype.startswith(("unsigned", "uint", "size_t"))
+        if code:
+            code = code.upper() if unsigned else code
+            return f"array.array({code!r}, [0]) ({ctype}) or bytes({need.size})"
+    return f"bytes({need.size})"
 
 
 # The ABIs ----------------------------------------------------------------------------

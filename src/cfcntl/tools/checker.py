@@ -31,8 +31,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from ..layout import exact_format
-from .abi import Need, fcntl_needs, ioctl_need
+from .abi import Need, fcntl_needs, ioctl_need, recipe
 
 FILE_VARIABLE = "CFCNTL_CHECK_FILE"
 """The environment variable naming the file every checked process appends findings to."""
@@ -77,20 +76,6 @@ def _size(arg: object) -> tuple[int, bool] | None:
     return view.nbytes, not view.readonly
 
 
-def _recipe(need: Need) -> str:
-    """The exact struct format (or array) for the kernel's type, from the compiler."""
-    ctype = need.ctype
-    if ctype and ctype.startswith("struct "):
-        try:
-            return f"struct.pack({exact_format(ctype)!r}, ...) ({need.size} bytes)"
-        except Exception:  # a struct the cffi module declares only opaquely
-            return f"a {need.size}-byte buffer (bytes({need.size}))"
-    codes = [c for c in "bhilq" if array.array(c).itemsize == need.size]
-    if codes and ctype in ("int", "pid_t", "long", "unsigned int", "unsigned long", "int64_t"):
-        return f"array.array({codes[0]!r}, [0]) or bytes({need.size})"
-    return f"bytes({need.size}) ({ctype or 'the size bits'})"
-
-
 def _typed(need: Need, stdlib: str) -> str:
     if stdlib == "fcntl":
         return f"or cfcntl's typed call for {need.name} (cfcntl.commands, cfcntl.locks)"
@@ -103,7 +88,7 @@ def _typed(need: Need, stdlib: str) -> str:
 @cache
 def _fix(need: Need, stdlib: str) -> str:
     """The fix of a finding: the right buffer, or cfcntl's typed call."""
-    return f"{_recipe(need)}, {_typed(need, stdlib)}"
+    return f"{recipe(need)}, {_typed(need, stdlib)}"
 
 
 def _short(need: Need, given: int, mutable_in_place: bool) -> str:

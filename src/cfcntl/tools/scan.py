@@ -25,7 +25,6 @@ from typing import NamedTuple
 
 from .. import constants
 from ..ioctls import registry
-from ..layout import exact_format
 from . import abi
 
 CODES = {
@@ -375,7 +374,7 @@ class _Module:
                 "CFC005",
                 f"{shown} for {need.name}, which takes a pointer to "
                 f"{need.ctype or f'{need.size} bytes'}: the kernel takes the number as an "
-                f"address (EFAULT); pass {_recipe(need)}",
+                f"address (EFAULT); pass {abi.recipe(need)}",
             )
             return
         buffer = self.buffer(arg, call)
@@ -426,7 +425,7 @@ class _Module:
             size = _abi_buffer_size(buffer, name)
             if theirs is not None and size is not None and _wrong(buffer, size, theirs):
                 others.append(f"{name} ({size} for {theirs})")
-        fix = _recipe(need)
+        fix = abi.recipe(need)
         text = ast.unparse(arg)
         if isinstance(arg, ast.Name):
             text = f"{text} = {buffer.text}"
@@ -495,7 +494,7 @@ class _Module:
                         "CFC002",
                         f"the answer for {need.name} unpacked with {fmt!r} ({size} bytes); "
                         f"the kernel {_verb(need)} {need.ctype or 'the size bits'}: "
-                        f"{need.size} bytes; use {_recipe(need)}",
+                        f"{need.size} bytes; use {abi.recipe(need)}",
                     )
 
 
@@ -523,22 +522,6 @@ def _verb(need: abi.Need) -> str:
 
 def _native(fmt: str) -> bool:
     return not fmt or fmt[0] not in "=<>!" or False
-
-
-def _recipe(need: abi.Need) -> str:
-    """The right buffer on this ABI, from the compiler."""
-    ctype = need.ctype
-    if ctype and ctype.startswith("struct "):
-        try:
-            return (
-                f"struct.pack({exact_format(ctype)!r}, ...) ({need.size} bytes, from the compiler)"
-            )
-        except Exception:  # a struct the cffi module declares without its fields
-            return f"bytes({need.size}) ({ctype})"
-    codes = [c for c in "bhilq" if array.array(c).itemsize == need.size]
-    if codes and ctype and "[" not in ctype:
-        return f"array.array({codes[0]!r}, [0]) ({ctype}) or bytes({need.size})"
-    return f"bytes({need.size})"
 
 
 def _effect(need: abi.Need, buffer: _Buffer) -> str:
