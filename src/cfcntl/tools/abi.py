@@ -197,6 +197,11 @@ def value_names(value: int, commands: bool) -> dict[str, list[str]]:
     return found
 
 
+def absent_on(name: str) -> list[str]:
+    """The ABIs whose headers do not define ``name``."""
+    return [abi for abi, entry in table().items() if name not in entry["values"]]
+
+
 def wrong_on(name: str, value: int) -> list[str]:
     """The ABIs whose ``name`` is not ``value`` (where the headers define it)."""
     return [

@@ -397,9 +397,11 @@ class _Module:
             primary = mine[0]
             wrong = abi.wrong_on(primary, value)
             also = f" (also {', '.join(mine[1:])})" if mine[1:] else ""
-            where = (
-                f"wrong on {', '.join(wrong)}" if wrong else "the same on every ABI in the table"
-            )
+            absent = abi.absent_on(primary)
+            where = f"wrong on {', '.join(wrong)}" if wrong else ""
+            if absent:
+                where += f"{'; ' if wrong else ''}not defined on {', '.join(absent)}"
+            where = where or "the same on every ABI in the table"
             self.report(
                 node,
                 "CFC003",
