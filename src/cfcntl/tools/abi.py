@@ -265,9 +265,3 @@ def kernel_size(ctype: str, abi: str) -> int | None:
     offsets); None if the table lacks it."""
     entry = table()[abi]["sizes"].get(ctype)
     return None if entry is None else int(entry[0])
-
-
-def uses_native(fmt: str) -> bool:
-    """Whether ``fmt`` has native alignment or a native-size code (l L P n N)."""
-    body = fmt[1:] if fmt[:1] in "@=<>!" else fmt
-    return fmt[:1] not in ("=", "<", ">", "!") or any(c in body for c in "lLPnN")

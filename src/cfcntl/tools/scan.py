@@ -58,7 +58,8 @@ _CALLS = {
     "cfcntl.compat.ioctl": "ioctl",
 }
 _CONSTANT_MODULES = ("fcntl", "termios", "cfcntl", "cfcntl.compat", "cfcntl.constants")
-_ARRAY_CODES = {c: c for c in "bBhHiIlLqQfd"}
+_ARRAY_CODES = "bBhHiIlLqQfd"
+"""The array typecodes the scan sizes (``u``, ``w``: wide characters, left out)."""
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z0-9,\s]+))?", re.IGNORECASE)
 
 
@@ -301,7 +302,7 @@ class _Module:
         if origin == "array.array" and len(held.args) == 2:
             code = self.string(held.args[0], at)
             items = self.items(held.args[1], at)
-            if code in _ARRAY_CODES and items is not None:
+            if code is not None and len(code) == 1 and code in _ARRAY_CODES and items is not None:
                 size = array.array(code).itemsize * items
                 return _Buffer(size, f"@{items}{code}", "array", items, f"array({code!r})")
             return None
@@ -379,7 +380,7 @@ class _Module:
             return
         buffer = self.buffer(arg, call)
         if buffer is not None:
-            self.sized(arg, need, buffer, stdlib)
+            self.sized(arg, need, buffer)
         self.unpacked(call, need)
 
     def hard_coded(self, call: ast.Call, stdlib: str, value: int, need: abi.Need | None) -> None:
@@ -416,14 +417,14 @@ class _Module:
                 f"{shown} is {listed}, and no name on {here or 'this ABI'}: use the name",
             )
 
-    def sized(self, arg: ast.expr, need: abi.Need, buffer: _Buffer, stdlib: str) -> None:
+    def sized(self, arg: ast.expr, need: abi.Need, buffer: _Buffer) -> None:
         """CFC001 (wrong here) and CFC004 (right here, wrong on other ABIs)."""
         here = abi.running()
         others = []
         for name in abi.table():
             if name == here:
                 continue
-            theirs = _abi_need_size(need, stdlib, name)
+            theirs = _abi_need_size(need, name)
             size = _abi_buffer_size(buffer, name)
             if theirs is not None and size is not None and _wrong(buffer, size, theirs):
                 others.append(f"{name} ({size} for {theirs})")
@@ -523,7 +524,8 @@ def _verb(need: abi.Need) -> str:
 
 
 def _native(fmt: str) -> bool:
-    return not fmt or fmt[0] not in "=<>!" or False
+    """Whether ``fmt`` uses native sizes and alignment (no ``=``, ``<``, ``>``, ``!``)."""
+    return not fmt or fmt[0] not in "=<>!"
 
 
 def _effect(need: abi.Need, buffer: _Buffer) -> str:
@@ -548,7 +550,7 @@ def _wrong(buffer: _Buffer, size: int, needed: int) -> bool:
     return size < needed
 
 
-def _abi_need_size(need: abi.Need, stdlib: str, name: str) -> int | None:
+def _abi_need_size(need: abi.Need, name: str) -> int | None:
     """The size the kernel reads or writes for ``need`` on ABI ``name``."""
     if need.ctype is None:
         return need.size  # the size bits: the same number on every ABI cannot say more
