@@ -24,15 +24,20 @@ from cfcntl.tools import abi, scan
 
 FIXTURES = Path(__file__).parent / "fixtures" / "scan"
 ROOT = Path(__file__).resolve().parents[1]
-EXPECT = re.compile(r"#\s*expect:\s*(CFC\d{3})")
+EXPECT = re.compile(r"#\s*expect:((?:\s*CFC\d{3})+)")
 HERE = abi.running()
 needs_table = pytest.mark.skipif(HERE is None, reason="this ABI is not in the shipped table")
 
 
 def expected(path: Path) -> set[tuple[int, str]]:
-    """The (line, code) pairs a fixture's ``# expect: CODE`` comments ask for."""
+    """The (line, code) pairs a fixture's ``# expect: CODE...`` comments ask for."""
     lines = path.read_text(encoding="utf-8").splitlines()
-    return {(n, m[1]) for n, text in enumerate(lines, 1) if (m := EXPECT.search(text))}
+    return {
+        (n, code)
+        for n, text in enumerate(lines, 1)
+        if (m := EXPECT.search(text))
+        for code in m[1].split()
+    }
 
 
 @pytest.mark.parametrize("name", ["bad_buffers.py", "bad_numbers.py", "good.py"])

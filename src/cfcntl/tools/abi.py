@@ -179,6 +179,14 @@ def running() -> str | None:
 _LOCK_TYPES = ("F_RDLCK", "F_WRLCK", "F_UNLCK", "F_EXLCK", "F_SHLCK")
 
 
+@cache
+def _not_requests() -> frozenset[str]:
+    """The flags the request headers define beside the requests (``TIOCPKT_*``...)."""
+    from .._requests import SIZELESS
+
+    return frozenset(n for n, (kind, _, _) in SIZELESS.items() if kind == "not a request")
+
+
 def value_names(value: int, commands: bool) -> dict[str, list[str]]:
     """The names that ``value`` is on each ABI: ``F_*`` commands when ``commands``, else
     ioctl requests (``{abi: [name, ...]}``, the ABIs where it is some name)."""
@@ -191,6 +199,7 @@ def value_names(value: int, commands: bool) -> dict[str, list[str]]:
             and n.startswith("F_") == commands
             and not n.startswith(("LOCK_", "F_OWNER_"))
             and n not in _LOCK_TYPES
+            and n not in _not_requests()
         ]
         if names:
             found[abi] = names

@@ -286,8 +286,9 @@ class _Module:
             for one, other in ((held.left, held.right), (held.right, held.left)):
                 part = self.value(one, at)
                 count = self.integer(other, at)
-                if isinstance(part, ast.Constant) and isinstance(part.value, bytes) and count:
-                    size = len(part.value) * count
+                if isinstance(part, ast.Constant) and isinstance(part.value, bytes | str) and count:
+                    raw = part.value.encode() if isinstance(part.value, str) else part.value
+                    size = len(raw) * count
                     return _Buffer(size, None, "fixed", 0, f"a {size}-byte bytes")
             return None
         if not isinstance(held, ast.Call):
