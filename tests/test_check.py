@@ -147,6 +147,10 @@ def test_examine_against_the_compiler(pty: tuple[int, int]) -> None:
     fionread = ioctl_need(termios.FIONREAD)
     assert fionread is not None and fionread.size == INT
     assert checker.examine(fionread, "ioctl", 0) is not None  # an int for a pointer
+    setfl = fcntl_needs()[fcntl.F_SETFL]
+    assert checker.examine(setfl, "fcntl", os.O_NONBLOCK) is None
+    assert checker.examine(setfl, "fcntl", bytes(4)) is not None  # its address as the flags
+    assert fcntl_needs()[fcntl.F_GETFL].direction == "none"
     value = ioctl_need(termios.TIOCSCTTY)
     assert value is not None and checker.examine(value, "ioctl", 0) is None
     assert checker.examine(value, "ioctl", b"\0\0\0\0") is not None

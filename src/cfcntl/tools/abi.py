@@ -40,6 +40,19 @@ FCNTL_ARGS: dict[str, tuple[Direction, str]] = {
 "read", the kernel writes it) and the C type the kernel reads or writes.  Every other
 ``F_*`` command takes an int by value."""
 
+FCNTL_GETTERS = (
+    "F_GETFD",
+    "F_GETFL",
+    "F_GETOWN",
+    "F_GETSIG",
+    "F_GETLEASE",
+    "F_GETPIPE_SZ",
+    "F_GET_SEALS",
+    "F_CREATED_QUERY",
+)
+"""The commands whose argument the kernel ignores; every other one takes an int by
+value."""
+
 
 class Need(NamedTuple):
     """What the kernel does with a call's third argument."""
@@ -66,8 +79,12 @@ def fcntl_needs() -> dict[int, Need]:
         value = getattr(constants, name, None)
         if not name.startswith("F_") or value is None or value in needs:
             continue
-        direction, ctype = FCNTL_ARGS.get(name, ("value", "int"))
-        needs[value] = Need(name, direction, ctype, _sizeof(ctype) if name in FCNTL_ARGS else 0)
+        default: tuple[Direction, str | None] = (
+            ("none", None) if name in FCNTL_GETTERS else ("value", "int")
+        )
+        direction, ctype = FCNTL_ARGS.get(name, default)
+        size = _sizeof(ctype) if name in FCNTL_ARGS and ctype else 0
+        needs[value] = Need(name, direction, ctype, size)
     return needs
 
 

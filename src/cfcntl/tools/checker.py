@@ -120,14 +120,14 @@ def examine(
         return None
     sized = None if isinstance(arg, int) else _size(arg)
     if need.direction == "value":
-        if sized is None or stdlib == "fcntl":
+        if sized is None:
             return None
         return (
             f"a {sized[0]}-byte buffer for {need.name}, which takes a number by value",
             sized[0],
             None,
-            "the kernel gets the buffer's address as the number, on every version",
-            f"pass the number itself (fcntl.ioctl(fd, {need.name}, n))",
+            "the kernel gets the address of the stdlib's copy as the number, on every version",
+            f"pass the number itself (fcntl.{stdlib}(fd, {need.name}, n))",
         )
     if sized is None:
         if not isinstance(arg, int):
@@ -206,7 +206,8 @@ def _found(stdlib: str, need: Need, arg: object, what: tuple[Any, ...]) -> None:
 
 
 _FCNTL: dict[int, tuple[Need, int]] = {}
-"""The fcntl commands that take a pointer, by value, with the size the kernel uses."""
+"""The fcntl commands that use their argument, by value, with the size the kernel uses
+(-1 for an int by value)."""
 _IOCTL: dict[int, tuple[Need, int] | None] = {}
 """:func:`ioctl_need` of each request seen so far, with the size a pointer argument needs
 (-1 for a request that takes none)."""
@@ -235,7 +236,7 @@ def _checked_fcntl(*args: Any, **kwargs: Any) -> Any:
     if len(args) > 1 and not kwargs and args[1] in _FCNTL:
         need, size = _FCNTL[args[1]]
         arg = args[2] if len(args) > 2 else 0
-        if not _fine(arg, size):
+        if type(arg) is not int if size < 0 else not _fine(arg, size):
             what = examine(need, "fcntl", arg)
             if what is not None:
                 _found("fcntl", need, arg, what)
@@ -266,7 +267,11 @@ def wrappers() -> tuple[Callable[..., Any], Callable[..., Any]]:
     """The checked ``fcntl`` and ``ioctl``, without putting them in the stdlib module
     (what the bench's "checked" contender times)."""
     if not _ORIGINAL:
-        _FCNTL.update((v, (n, n.size)) for v, n in fcntl_needs().items() if n.size)
+        _FCNTL.update(
+            (v, (n, n.size if n.size else -1))
+            for v, n in fcntl_needs().items()
+            if n.direction != "none"
+        )
         _ORIGINAL.update(fcntl=_fcntl, ioctl=_ioctl)
         for name, wrapper in (("fcntl", _checked_fcntl), ("ioctl", _checked_ioctl)):
             wrapper.__name__ = wrapper.__qualname__ = name

@@ -34,6 +34,7 @@ CODES = {
     "CFC004": "a buffer right on this ABI and wrong on others (native sizes or alignment, "
     "or a fixed size)",
     "CFC005": "an int passed where the kernel takes a pointer",
+    "CFC006": "a buffer passed where the kernel takes a number by value",
 }
 """The finding codes; stable: a code keeps its meaning."""
 
@@ -364,10 +365,19 @@ class _Module:
             return
         elif stdlib == "ioctl" and name in registry.REQUESTS:
             need = need._replace(name=name)
-        if need.direction in ("none", "refused") or (stdlib == "fcntl" and not need.size):
+        if need.direction in ("none", "refused"):
             return
         arg = call.args[2] if len(call.args) > 2 else None
         if need.direction == "value":
+            buffer = None if arg is None else self.buffer(arg, call)
+            if arg is not None and buffer is not None:
+                self.report(
+                    arg,
+                    "CFC006",
+                    f"{ast.unparse(arg)} is a buffer for {need.name}, which takes a number "
+                    "by value: the kernel gets the address of the stdlib's copy; pass the "
+                    "number",
+                )
             return
         if arg is None or self.integer(arg, call) is not None:
             shown = "no argument (0)" if arg is None else f"the int {ast.unparse(arg)}"
