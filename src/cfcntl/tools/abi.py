@@ -90,17 +90,19 @@ def fcntl_needs() -> dict[int, Need]:
 
 @cache
 def _known() -> dict[int, Need]:
-    return {
-        k.request: Need(
-            k.name,
-            k.direction,
-            k.kernel_ctype,
-            _sizeof(k.kernel_ctype)
-            if k.kernel_ctype and k.direction in ("read", "write", "readwrite")
-            else 0,
-        )
-        for k in reversed(registry.KNOWN.values())
-    }
+    """:data:`registry.KNOWN` as needs, by number.  A request whose kernel type this
+    build's cffi module lacks (glibc 2.42 dropped ``struct termio``) is left out: the
+    checker and the scan then know it no better than the size bits say."""
+    needs = {}
+    for k in reversed(registry.KNOWN.values()):
+        size = 0
+        if k.kernel_ctype and k.direction in ("read", "write", "readwrite"):
+            try:
+                size = _sizeof(k.kernel_ctype)
+            except ffi.error:
+                continue
+        needs[k.request] = Need(k.name, k.direction, k.kernel_ctype, size)
+    return needs
 
 
 _DIRECTIONS: dict[int, Direction] = {1: "write", 2: "read", 3: "readwrite"}
