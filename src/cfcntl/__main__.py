@@ -60,6 +60,36 @@ def parser() -> argparse.ArgumentParser:
         help="also draw ns per call by operation and implementation "
         "(needs matplotlib: pip install 'cfcntl[plot]')",
     )
+    # -- issue 13: check and scan --
+    chk = jobs.add_parser(
+        "check",
+        help="run a command with every Python process's fcntl.fcntl/ioctl calls checked",
+        description="Run COMMAND with the stdlib fcntl module's fcntl and ioctl checked in "
+        "every Python process it starts: each call whose command or request cfcntl knows has "
+        "its argument's kind and size compared with what the kernel reads or writes, before "
+        "the kernel sees it. The calls go on as the stdlib makes them; at the end a table "
+        "on stderr lists each call site with a finding once, with its count.",
+    )
+    chk.add_argument(
+        "--strict", action="store_true", help="raise cfcntl.tools.checker.CheckError instead"
+    )
+    chk.add_argument(
+        "--fail-on-findings",
+        action="store_true",
+        help="exit 1 when COMMAND succeeded but there was a finding",
+    )
+    chk.add_argument("--json", metavar="FILE", help="also write the findings as JSON to FILE")
+    chk.add_argument("command", nargs=argparse.REMAINDER, metavar="-- COMMAND ...")
+    scn = jobs.add_parser(
+        "scan",
+        help="find wrong-size buffers and hard-coded ioctl numbers in Python files",
+        description="Read Python files with ast (never importing or running them) and "
+        "report fcntl.fcntl/fcntl.ioctl calls with a wrong-size buffer or answer format, a "
+        "hard-coded command or request number, a struct format that breaks on another ABI, "
+        "or an int where the kernel takes a pointer. Exit 1 when there are findings.",
+    )
+    scn.add_argument("paths", nargs="+", metavar="PATH", help="files or directories")
+    scn.add_argument("--json", action="store_true", help="print the findings as JSON")
     return top
 
 
@@ -91,6 +121,15 @@ def main(argv: list[str] | None = None) -> int:
         return bench.main(
             quick=args.quick, json_path=args.json, plot_path=args.plot, beside_path=args.beside
         )
+    if args.job == "check":
+        from .tools import checker
+
+        command = args.command[1:] if args.command[:1] == ["--"] else args.command
+        return checker.main(command, args.strict, args.fail_on_findings, args.json)
+    if args.job == "scan":
+        from .tools import scan
+
+        return scan.main(args.paths, as_json=args.json)
     from .tools import report
 
     return report.main(as_json=args.json)

@@ -245,7 +245,16 @@ _BASE: tuple[Contender, ...] = (
 
 _COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
 
-_ORDER = (REFERENCE, "stdlib-28", "stdlib-new-array", "cfcntl", BARE, "compat", "ctypes", "floor")
+# issue 13: "checked" runs the stdlib contender's statement through cfcntl check's wrappers
+_CHECKED = (
+    "from cfcntl.tools.checker import wrappers; fcntl, ioctl = wrappers(); "
+    "from struct import pack, unpack"
+)
+
+_ORDER = (
+    *(REFERENCE, "stdlib-28", "stdlib-new-array", "checked", "cfcntl", BARE),
+    *("compat", "ctypes", "floor"),
+)
 _OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
 
 #: Every contender, by operation.  The stdlib contender is each group's ratio reference;
@@ -253,7 +262,8 @@ _OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
 CONTENDERS: tuple[Contender, ...] = tuple(
     sorted(
         _BASE
-        + tuple(replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE),
+        + tuple(replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE)
+        + tuple(replace(c, impl="checked", setup=_CHECKED) for c in _BASE if c.impl == REFERENCE),
         key=lambda c: (_OPERATIONS.index(c.group), _ORDER.index(c.impl)),
     )
 )
