@@ -286,8 +286,8 @@ class Lock:
             if gate is not None:
                 gate.release()
             raise
-        self._fd, self.shared, self._thread = fd, mode, _get_ident()
-        self._spec.token = (_generation() << 32) + fd
+        self.shared = mode
+        self._adopt(fd)
 
     def release(self) -> None:
         """Unlock, and close the file if this Lock opened it.
@@ -318,6 +318,11 @@ class Lock:
             gate.release()
         if result < 0:
             raise oserror(FAILED - result)
+
+    def _adopt(self, fd: int) -> None:
+        """Hold the lock placed on ``fd`` elsewhere (AsyncLock's waiting thread)."""
+        self._fd, self._thread = fd, _get_ident()
+        self._spec.token = (_generation() << 32) + fd
 
     def __enter__(self) -> Lock:
         self.acquire()
