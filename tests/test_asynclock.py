@@ -69,6 +69,9 @@ def test_cancelled_waiter_holds_nothing_and_leaves_no_thread(
         assert not lock.locked
 
     asyncio.run(main())
+    for thread in threading.enumerate():  # the waiting thread returns, bounded in time
+        if thread.name == "cfcntl.AsyncLock wait":
+            thread.join(TIMEOUT)
     assert threading.active_count() == before
     assert [h.pid for h in cfcntl.file_locks(path)] == [child.pid]
     child.let_go()

@@ -10,6 +10,8 @@ import sys
 from importlib.util import find_spec
 from pathlib import Path
 
+import pytest
+
 from cfcntl.tools import lockbench
 
 
@@ -24,7 +26,7 @@ def test_quick_run_through_the_cli(tmp_path: Path) -> None:
             "--locks",
             "--quick",
             "--only",
-            "cfcntl-path,raw-ofd-fd",
+            "cfcntl-path,cfcntl-fd,raw-ofd-fd",
             "--json",
             str(out),
         ],
@@ -36,8 +38,8 @@ def test_quick_run_through_the_cli(tmp_path: Path) -> None:
     assert "bench --locks: cfcntl-path: handoff" in proc.stderr  # the progress lines
     report = json.loads(out.read_text())
     rows = report["contenders"]
-    assert list(rows) == ["cfcntl-path", "raw-ofd-fd", "none"]
-    for name in ("cfcntl-path", "raw-ofd-fd"):
+    assert list(rows) == ["cfcntl-path", "cfcntl-fd", "raw-ofd-fd", "none"]
+    for name in ("cfcntl-path", "cfcntl-fd", "raw-ofd-fd"):
         row = rows[name]
         assert row["uncontended_ns"] > 0
         assert 0 < row["handoff_us"]["median"] <= row["handoff_us"]["p99"]
@@ -48,6 +50,19 @@ def test_quick_run_through_the_cli(tmp_path: Path) -> None:
     assert sum(c["lost"] for c in rows["none"]["contended"].values()) > 0
     for name in rows:
         assert any(line.startswith(name) for line in proc.stdout.splitlines())
+    targets = report["targets"]  # cfcntl-fd's against its floor; no pair for cfcntl-path
+    assert [t["target"] for t in targets] == [
+        f"cfcntl-fd vs raw-ofd-fd: {what}"
+        for what in (
+            "uncontended",
+            "handoff median",
+            "handoff p99",
+            "contended N=2",
+            "contended N=4",
+        )
+    ]
+    assert all(t["ratio"] > 0 and t["met"] == (t["ratio"] <= t["bound"]) for t in targets)
+    assert "targets (times the floor's cost" in proc.stdout
 
 
 def test_contenders_without_their_module_are_left_out() -> None:
@@ -57,3 +72,19 @@ def test_contenders_without_their_module_are_left_out() -> None:
         assert (c.name in names) == (not c.needs or find_spec(c.needs) is not None)
     has = ["fasteners"] if find_spec("fasteners") else []
     assert [c.name for c in lockbench.available(["fasteners", "cfcntl-fd"])] == ["cfcntl-fd", *has]
+
+
+def test_plot_and_the_peers_run(tmp_path: Path) -> None:
+    """With matplotlib and the peers installed (CI's second pass): a one-contender-per-
+    library quick run draws its figure, and every peer loses no update."""
+    pytest.importorskip("matplotlib")
+    peers = [c.name for c in lockbench.available(["filelock-1ms", "fasteners-1ms"])]
+    if not peers:
+        pytest.skip("neither filelock nor fasteners is installed (the peers extra)")
+    report = lockbench.run(quick=True, only=peers, progress=False)
+    assert all(
+        c["lost"] == 0 for name in peers for c in report["contenders"][name]["contended"].values()
+    )
+    figure = tmp_path / "locks.png"
+    lockbench.plot(report, str(figure))
+    assert figure.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import errno
 import os
-from _thread import get_ident as _get_ident, start_new_thread as _start_new_thread
+from _thread import get_ident as _get_ident
 
 from ._cfcntl import ffi as _ffi, lib as _lib
 from ._syscall import FAILED, as_int, c_range, oserror
@@ -135,6 +135,7 @@ class Semaphore:
     def _wait_any(self, fd: int, deadline: int) -> int:
         """One thread per slot in F_OFD_SETLKW until the first places its lock."""
         from queue import SimpleQueue
+        from threading import Thread
 
         results: SimpleQueue[tuple[int, int]] = SimpleQueue()
         waits = [_ffi.new("struct cf_wait *") for _ in range(self.n)]
@@ -149,9 +150,12 @@ class Semaphore:
                     break
             results.put((slot, result))
 
-        for slot, wait in enumerate(waits):
+        threads = [
+            Thread(target=wait_for, args=(k,), name="cfcntl.Semaphore wait") for k in range(self.n)
+        ]
+        for wait, thread in zip(waits, threads, strict=True):
             _lib.cf_wait_init(wait)
-            _start_new_thread(wait_for, (slot,))
+            thread.start()
         won, error, pending = -1, None, self.n
         try:
             while won < 0 and error is None and pending:
@@ -172,6 +176,8 @@ class Semaphore:
                         won = slot
                     else:
                         setlk(fd, F_UNLCK, slot, 1, ofd=True)
+            for thread in threads:  # each has said its result: it is returning
+                thread.join()
         if won >= 0:
             return won
         if error is not None:

@@ -350,7 +350,37 @@ def run(
                     zip(("overshoot", "cpu"), timed(path, c, 0.2), strict=True)
                 )
             report["contenders"][c.name] = row
+    report["targets"] = targets(report)
     return report
+
+
+PAIRS = (("cfcntl-fd", "raw-ofd-fd"), ("cfcntl-path", "raw-ofd-open"))
+"""Each cfcntl contender and the raw floor it is held to (issue 15's targets)."""
+
+
+def targets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Each target of :data:`PAIRS`: cfcntl's figure over the floor's (for throughput
+    the floor's over cfcntl's, so that every ratio is "times worse"), its bound, met."""
+    rows = report["contenders"]
+    found = []
+    for mine, floor in PAIRS:
+        if mine not in rows or floor not in rows:
+            continue
+        a, b = rows[mine], rows[floor]
+        checks = [
+            ("uncontended", a["uncontended_ns"] / b["uncontended_ns"], 1.2),
+            ("handoff median", a["handoff_us"]["median"] / b["handoff_us"]["median"], 1.3),
+            ("handoff p99", a["handoff_us"]["p99"] / b["handoff_us"]["p99"], 3.0),
+        ]
+        checks += [
+            (f"contended N={n}", b["contended"][n]["per_s"] / a["contended"][n]["per_s"], 1 / 0.9)
+            for n in a["contended"]
+        ]
+        found += [
+            {"target": f"{mine} vs {floor}: {what}", "ratio": r, "bound": bound, "met": r <= bound}
+            for what, r, bound in checks
+        ]
+    return found
 
 
 def _ratio(mine: float | None, theirs: float | None) -> str:
@@ -387,6 +417,16 @@ def table(report: dict[str, Any]) -> str:
     )
     m = report["machine"]
     lines.append(f"Python {m['python']}, Linux {m['kernel']}, {m['machine']}, {m['cpus']} CPUs")
+    found = report.get("targets", [])
+    if found:
+        lines.append(
+            "\ntargets (times the floor's cost; contended: the floor's rate over cfcntl's)"
+        )
+        for t in found:
+            verdict = "met" if t["met"] else "MISSED"
+            lines.append(
+                f"  {t['target']:44} {t['ratio']:5.2f}x  bound {t['bound']:.2f}x  {verdict}"
+            )
     return "\n".join(lines)
 
 
