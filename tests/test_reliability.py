@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -474,30 +475,20 @@ asyncio.run(main())
 """
 
 
-def run_async_processes(path: Path, workers: int, count: int, locked: str) -> int:
-    path.write_bytes(bytes(8))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", ASYNC_WORKER, str(path), str(count), locked],
-            stdin=subprocess.PIPE,
-        )
-        for _ in range(workers)
-    ]
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        proc.stdin.close()
-    for proc in procs:
-        assert proc.wait(60) == 0
-    return count_in(path)
-
-
 @pytest.mark.parametrize("locked", ["async", "semaphore"])
-def test_no_lost_update_async_and_semaphore(path: Path, locked: str) -> None:
+def test_no_lost_update_async_and_semaphore(
+    path: Path, locked: str, together: Callable[..., None]
+) -> None:
     """4 processes x 300 increments under AsyncLock, or a Semaphore of 1, give exactly
     1200; without a lock the same processes lose updates (up to 10 tries)."""
-    assert run_async_processes(path, 4, 300, locked) == 1200
-    assert any(run_async_processes(path, 4, 300, "none") < 1200 for _ in range(10))
+
+    def run(mode: str) -> int:
+        path.write_bytes(bytes(8))
+        together([[sys.executable, "-c", ASYNC_WORKER, str(path), "300", mode]] * 4)
+        return count_in(path)
+
+    assert run(locked) == 1200
+    assert any(run("none") < 1200 for _ in range(10))
 
 
 def test_a_raising_handler_ends_a_semaphore_wait(

@@ -4,10 +4,10 @@ whichever slot frees (a holder's death too), timeouts without CPU, fork, bad inp
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -36,24 +36,12 @@ for _ in range(rounds):
 """
 
 
-def test_at_most_n_holders_across_processes(tmp_path: Path) -> None:
+def test_at_most_n_holders_across_processes(tmp_path: Path, together: Callable[..., None]) -> None:
     """6 processes x 40 rounds through a Semaphore of 2: the most ever inside at once,
     counted under a Lock, is 2 (and reaches 2: the count can see concurrency)."""
     count = tmp_path / "count"
     count.write_bytes(bytes(16))
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", WORKER, str(tmp_path / "sem"), str(count), "2", "40"],
-            stdin=subprocess.PIPE,
-        )
-        for _ in range(6)
-    ]
-    for proc in procs:
-        assert proc.stdin is not None
-        proc.stdin.write(b"go\n")
-        proc.stdin.close()
-    for proc in procs:
-        assert proc.wait(60) == 0
+    together([[sys.executable, "-c", WORKER, str(tmp_path / "sem"), str(count), "2", "40"]] * 6)
     data = count.read_bytes()
     assert int.from_bytes(data[:8], "little") == 0
     assert int.from_bytes(data[8:16], "little") == 2
