@@ -35,7 +35,7 @@ def test_quick_run_through_the_cli(tmp_path: Path) -> None:
         timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "bench --locks: cfcntl-path: handoff" in proc.stderr  # the progress lines
+    assert "bench --locks: handoff, 8 interleaved rounds" in proc.stderr  # the progress lines
     report = json.loads(out.read_text())
     rows = report["contenders"]
     assert list(rows) == ["cfcntl-path", "cfcntl-fd", "raw-ofd-fd", "none"]

@@ -13,13 +13,15 @@ show that the count can see one.  Measured, per contender:
 - ``handoff``: a waiter process blocked, the holder process releases: the time from the
   release to the waiter holding the lock, median and p99 over the rounds, µs;
 - ``contended N``: N processes each incrementing a counter in the file under the lock;
-  acquisitions per second and the updates lost (the count short of N x iterations);
+  acquisitions per second (the median of the repeated runs) and the updates lost (the
+  count short of N x iterations, summed over the runs);
 - ``timeout``: a timed acquire of a lock held by another process: its overshoot past
   the timeout, ms, and the CPU it used while waiting, ms.
 
-Medians over interleaved rounds; every ratio is cfcntl's (``cfcntl-path``) figure over
-the contender's, so above 1 means the contender is faster (for throughput: the
-contender's over cfcntl's).  Progress goes to stderr.
+Each contender locks a file of its own, and each measure runs the contenders
+interleaved, round by round.  The table's ratios are each contender's time over
+``cfcntl-path``'s (above 1: slower); :func:`targets` holds cfcntl.Lock to the raw
+floors (:data:`PAIRS`).  Progress goes to stderr.
 """
 
 from __future__ import annotations
@@ -241,12 +243,12 @@ def available(only: list[str] | None = None) -> list[Contender]:
 
 
 def uncontended(
-    path: str, contenders: list[Contender], rounds: int, number: int
+    paths: dict[str, str], contenders: list[Contender], rounds: int, number: int
 ) -> dict[str, float]:
     """acquire + release in this process: ns, the median over interleaved rounds."""
     timers = {}
     for c in contenders:
-        names: dict[str, Any] = {"path": path, "os": os}
+        names: dict[str, Any] = {"path": paths[c.name], "os": os}
         exec(c.setup, names)
         timers[c.name] = timeit.Timer(f"{c.acquire}\n{c.release}", globals=names)
     samples: dict[str, list[float]] = {name: [] for name in timers}
@@ -256,25 +258,37 @@ def uncontended(
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def handoff(path: str, c: Contender, rounds: int) -> tuple[float, float]:
-    """(median, p99) µs from the holder's release to the blocked waiter holding it."""
-    holder, waiter = _Worker(path, "hold", c), _Worker(path, "wait", c)
-    gaps = []
+def handoffs(
+    paths: dict[str, str], contenders: list[Contender], rounds: int
+) -> dict[str, tuple[float, float]]:
+    """(median, p99) µs from the holder's release to the blocked waiter holding it, per
+    contender: a holder and a waiter process each, the contenders' rounds interleaved."""
+    pairs = {
+        c.name: (_Worker(paths[c.name], "hold", c), _Worker(paths[c.name], "wait", c))
+        for c in contenders
+    }
+    gaps: dict[str, list[float]] = {name: [] for name in pairs}
     try:
         for _ in range(rounds):
-            holder.tell("acquire")
-            assert holder.hear() == "held"
-            waiter.tell("go")
-            assert waiter.hear() == "waiting"
-            time.sleep(0.005)  # the waiter goes to sleep in its acquire meanwhile
-            holder.tell("release")
-            released = int(holder.hear())
-            gaps.append((int(waiter.hear()) - released) / 1000)
+            for name, (holder, waiter) in pairs.items():
+                holder.tell("acquire")
+                assert holder.hear() == "held"
+                waiter.tell("go")
+                assert waiter.hear() == "waiting"
+                time.sleep(0.005)  # the waiter goes to sleep in its acquire meanwhile
+                holder.tell("release")
+                released = int(holder.hear())
+                gaps[name].append((int(waiter.hear()) - released) / 1000)
     finally:
-        holder.close()
-        waiter.close()
-    gaps.sort()
-    return statistics.median(gaps), gaps[min(len(gaps) - 1, round(0.99 * (len(gaps) - 1)))]
+        for pair in pairs.values():
+            for worker in pair:
+                worker.close()
+    return {name: _median_p99(g) for name, g in gaps.items()}
+
+
+def _median_p99(values: list[float]) -> tuple[float, float]:
+    values = sorted(values)
+    return statistics.median(values), values[round(0.99 * (len(values) - 1))]
 
 
 def contended(path: str, c: Contender, workers: int, count: int) -> tuple[float, int]:
@@ -318,38 +332,48 @@ def _progress(text: str) -> None:
 def run(
     *, quick: bool = False, only: list[str] | None = None, progress: bool = True
 ) -> dict[str, Any]:
-    """The whole comparison, as the JSON ``--json`` writes."""
+    """The whole comparison, as the JSON ``--json`` writes.  Each contender locks a file
+    of its own; every measure runs the contenders interleaved, round by round."""
     contenders = available(only)
     rounds = 5 if quick else 15
-    handoffs = 8 if quick else 40
+    rounds_handoff = 8 if quick else 40
     counts = (2, 4) if quick else (2, 4, 8)
-    iterations = 100 if quick else 500
+    iterations, repeats = (100, 1) if quick else (300, 3)
     report: dict[str, Any] = {"machine": machine(), "quick": quick, "contenders": {}}
+    say = _progress if progress else (lambda text: None)
     with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "lock")
-        open(path, "wb").close()
-        open(path + ".count", "wb").close()
-        say = _progress if progress else (lambda text: None)
+        paths = {c.name: os.path.join(tmp, c.name) for c in [*contenders, NONE]}
+        for path in paths.values():
+            for name in (path, path + ".count"):
+                open(name, "wb").close()
         say(f"uncontended, {rounds} interleaved rounds")
-        costs = uncontended(path, contenders, rounds, 200 if quick else 2000)
-        for c in [*contenders, NONE]:
-            row: dict[str, Any] = {"uncontended_ns": costs.get(c.name)}
-            say(f"{c.name}: contended N = {', '.join(map(str, counts))}")
-            row["contended"] = {
-                str(n): dict(zip(("per_s", "lost"), contended(path, c, n, iterations), strict=True))
-                for n in counts
+        costs = uncontended(paths, contenders, rounds, 200 if quick else 2000)
+        rows: dict[str, dict[str, Any]] = {
+            c.name: {"uncontended_ns": costs.get(c.name)} for c in [*contenders, NONE]
+        }
+        say(f"handoff, {rounds_handoff} interleaved rounds")
+        for name, (median, p99) in handoffs(paths, contenders, rounds_handoff).items():
+            rows[name]["handoff_us"] = {"median": median, "p99": p99}
+        runs: dict[tuple[str, int], list[tuple[float, int]]] = {}
+        for r in range(repeats):
+            for n in counts:
+                say(f"contended N = {n}, {iterations} each (run {r + 1} of {repeats})")
+                for c in [*contenders, NONE]:
+                    runs.setdefault((c.name, n), []).append(
+                        contended(paths[c.name], c, n, iterations)
+                    )
+        for (name, n), got in runs.items():
+            rows[name].setdefault("contended", {})[str(n)] = {
+                "per_s": statistics.median(rate for rate, _ in got),
+                "lost": sum(lost for _, lost in got),
             }
-            if c is not NONE:
-                say(f"{c.name}: handoff, {handoffs} rounds")
-                row["handoff_us"] = dict(
-                    zip(("median", "p99"), handoff(path, c, handoffs), strict=True)
-                )
+        say("timeouts: 0.2 s against a holder in another process")
+        for c in contenders:
             if c.timed:
-                say(f"{c.name}: timeout")
-                row["timeout_ms"] = dict(
-                    zip(("overshoot", "cpu"), timed(path, c, 0.2), strict=True)
-                )
-            report["contenders"][c.name] = row
+                overshoot, cpu = timed(paths[c.name], c, 0.2)
+                rows[c.name]["timeout_ms"] = {"overshoot": overshoot, "cpu": cpu}
+        report["contenders"] = rows
+        report["repeats"] = repeats
     report["targets"] = targets(report)
     return report
 
