@@ -9,7 +9,8 @@ when they are installed (the ``peers`` extra), each with its default settings an
 its fastest documented poll.  ``none`` takes no lock: the control whose lost updates
 show that the count can see one.  Measured, per contender:
 
-- ``uncontended``: acquire + release in this process, ns (timeit, interleaved rounds);
+- ``uncontended``: acquire + release in this process, ns (timeit: per round the best
+  of 5 runs of 500, the median of 15 interleaved rounds);
 - ``handoff``: a waiter process blocked, the holder process releases: the time from the
   release to the waiter holding the lock, median and p99 over the rounds, µs;
 - ``contended N``: N processes each incrementing a counter in the file under the lock;
@@ -254,7 +255,7 @@ def uncontended(
     samples: dict[str, list[float]] = {name: [] for name in timers}
     for _ in range(rounds):
         for name, timer in timers.items():
-            samples[name].append(min(timer.repeat(3, number)) / number * 1e9)
+            samples[name].append(min(timer.repeat(5, number)) / number * 1e9)
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
@@ -347,7 +348,7 @@ def run(
             for name in (path, path + ".count"):
                 open(name, "wb").close()
         say(f"uncontended, {rounds} interleaved rounds")
-        costs = uncontended(paths, contenders, rounds, 200 if quick else 2000)
+        costs = uncontended(paths, contenders, rounds, 100 if quick else 500)
         rows: dict[str, dict[str, Any]] = {
             c.name: {"uncontended_ns": costs.get(c.name)} for c in [*contenders, NONE]
         }
