@@ -377,3 +377,29 @@ def netns() -> Iterator[NetNS]:
         yield ns
     finally:
         ns.close()
+
+
+# -- issue 15: worker processes started together ---------------------------------------
+
+
+@pytest.fixture
+def together() -> Callable[..., None]:
+    """``together(argvs)``: start a process per argv, let them all go at once (a line on
+    each one's stdin, which it reads before its work), and wait for each to exit 0."""
+
+    def run(argvs: list[list[str]], timeout: float = 60) -> None:
+        procs = [subprocess.Popen(argv, stdin=subprocess.PIPE) for argv in argvs]
+        try:
+            for proc in procs:
+                assert proc.stdin is not None
+                proc.stdin.write(b"go\n")
+                proc.stdin.close()
+            for proc in procs:
+                assert proc.wait(timeout) == 0
+        finally:
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.kill()
+                    proc.wait()
+
+    return run

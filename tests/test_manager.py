@@ -261,3 +261,58 @@ def test_repr(path: Path) -> None:
     assert repr(lock) == f"<cfcntl.Lock {path!r} 5+10 shared POSIX unlocked>"
     with lock:
         assert repr(lock).endswith(" locked>")
+
+
+def test_reentrant_counts_nested_acquires(path: Path) -> None:
+    """reentrant=True: the holding thread acquires again and again, and the lock goes
+    with the last release; meanwhile another Lock (another holder) is refused."""
+    lock, other = Lock(path, reentrant=True), Lock(path, timeout=0)
+    with lock:
+        with lock:
+            lock.acquire()
+            lock.release()
+        assert lock.locked
+        with pytest.raises(TimeoutError):
+            other.acquire()
+        with pytest.raises(RuntimeError, match="does not convert"):
+            lock.acquire(shared=True)
+    assert not lock.locked
+    with other:
+        pass
+    with pytest.raises(RuntimeError, match="not held"):
+        lock.release()
+
+
+def test_reentrant_excludes_other_threads(path: Path) -> None:
+    """Another thread's acquire of the same reentrant Lock waits (with its timeout) until
+    the holding thread's last release, then takes it; its release works only there."""
+    lock = Lock(path, reentrant=True)
+    lock.acquire()
+    lock.acquire()
+    outcome: list[str] = []
+    released = threading.Event()
+
+    def other() -> None:
+        try:
+            lock.release()
+        except RuntimeError:
+            outcome.append("release refused")
+        try:
+            lock.acquire(0.05)
+        except TimeoutError:
+            outcome.append("timed out")
+        lock.acquire(TIMEOUT)
+        outcome.append(f"acquired after release: {released.is_set()}")
+        lock.release()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    while len(outcome) < 2 and thread.is_alive():
+        thread.join(0.01)
+    lock.release()
+    assert lock.locked  # one release of two
+    released.set()
+    lock.release()
+    thread.join(TIMEOUT)
+    assert outcome == ["release refused", "timed out", "acquired after release: True"]
+    assert not lock.locked

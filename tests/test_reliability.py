@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -440,3 +441,86 @@ def test_a_million_typed_calls_leak_nothing(path: Path) -> None:
     finally:
         os.close(holder)
         os.close(prober)
+
+
+# -- issue 15: AsyncLock and Semaphore across processes, a Semaphore wait interrupted ------
+
+ASYNC_WORKER = r"""
+import asyncio, os, sys
+import cfcntl
+path, count, locked = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+fd = os.open(path, os.O_RDWR)
+sys.stdin.readline()
+
+async def bump():
+    n = int.from_bytes(os.pread(fd, 8, 0), "little")
+    await asyncio.sleep(0)
+    os.sched_yield()
+    os.pwrite(fd, (n + 1).to_bytes(8, "little"), 0)
+
+async def main():
+    lock = cfcntl.AsyncLock(path, length=8)
+    sem = cfcntl.Semaphore(path + ".sem", 1)
+    for _ in range(count):
+        if locked == "async":
+            async with lock:
+                await bump()
+        elif locked == "semaphore":
+            with sem:
+                await bump()
+        else:
+            await bump()
+
+asyncio.run(main())
+"""
+
+
+@pytest.mark.parametrize("locked", ["async", "semaphore"])
+def test_no_lost_update_async_and_semaphore(
+    path: Path, locked: str, together: Callable[..., None]
+) -> None:
+    """4 processes x 300 increments under AsyncLock, or a Semaphore of 1, give exactly
+    1200; without a lock the same processes lose updates (up to 10 tries)."""
+
+    def run(mode: str) -> int:
+        path.write_bytes(bytes(8))
+        together([[sys.executable, "-c", ASYNC_WORKER, str(path), "300", mode]] * 4)
+        return count_in(path)
+
+    assert run(locked) == 1200
+    assert any(run("none") < 1200 for _ in range(10))
+
+
+def test_a_raising_handler_ends_a_semaphore_wait(
+    wait_for_waiter: WaitForWaiter, path: Path
+) -> None:
+    """SIGUSR1 while a Semaphore waits past its gate: the handler's exception ends the
+    wait, its slot threads are gone, and it holds nothing (the file shows only the
+    child's slot)."""
+    from cfcntl.tools.lockchild import Child
+
+    with Child(path, "s = cfcntl.Semaphore(path, 1); s.acquire(0)") as child:
+
+        def handler(signum: int, frame: object) -> None:
+            raise Interrupted
+
+        def fire() -> None:
+            wait_for_waiter()
+            signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGUSR1)
+
+        old = signal.signal(signal.SIGUSR1, handler)
+        before = threading.active_count()
+        sender = threading.Thread(target=fire, daemon=True)
+        sem = cfcntl.Semaphore(path, 1)
+        try:
+            sender.start()
+            with pytest.raises(Interrupted):
+                sem.acquire(TIMEOUT)
+        finally:
+            sender.join(TIMEOUT)
+            signal.signal(signal.SIGUSR1, old)
+        assert threading.active_count() == before
+        assert sem.held == 0
+        assert [(h.pid, h.start, h.waiting) for h in cfcntl.file_locks(path)] == [
+            (child.pid, 0, False)
+        ]

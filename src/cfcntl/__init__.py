@@ -72,6 +72,23 @@ from .locks import (
 )
 from .manager import Lock as Lock
 
+# -- issue 15: the cross-process Semaphore; AsyncLock loads asyncio, so on first use --
+from .semaphore import Semaphore as Semaphore
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from .asynclock import AsyncLock as AsyncLock
+
+
+def __getattr__(name: str) -> object:
+    """``cfcntl.AsyncLock``, imported on first use (``import cfcntl`` loads no asyncio)."""
+    if name == "AsyncLock":
+        from .asynclock import AsyncLock
+
+        return AsyncLock
+    raise AttributeError(f"module 'cfcntl' has no attribute {name!r}")
+
+
 __version__ = "0.1.0"
 """The release, as in pyproject.toml (a test checks they agree; importlib.metadata would
 cost more than the rest of ``import cfcntl``)."""

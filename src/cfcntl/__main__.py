@@ -60,6 +60,20 @@ def parser() -> argparse.ArgumentParser:
         help="also draw ns per call by operation and implementation "
         "(needs matplotlib: pip install 'cfcntl[plot]')",
     )
+    # -- issue 15: bench --locks --
+    ben.add_argument(
+        "--locks",
+        action="store_true",
+        help="instead, time cfcntl.Lock against the raw syscalls and filelock, portalocker "
+        "and fasteners (those installed: the peers extra): uncontended cost, handoff, "
+        "contended throughput with lost updates, timeout overshoot and CPU "
+        "(--quick: under a minute)",
+    )
+    ben.add_argument(
+        "--only",
+        metavar="NAMES",
+        help="with --locks: only these contenders (comma-separated, as the table names them)",
+    )
     # -- issue 13: check and scan --
     chk = jobs.add_parser(
         "check",
@@ -115,6 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.job == "locks":
         return locks(args.path, args.json)
+    if args.job == "bench" and args.locks:
+        from .tools import lockbench
+
+        only = args.only.split(",") if args.only else None
+        return lockbench.main(quick=args.quick, json_path=args.json, plot_path=args.plot, only=only)
     if args.job == "bench":
         from .tools import bench
 

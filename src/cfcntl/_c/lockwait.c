@@ -1,6 +1,5 @@
 #include "lockwait.h"
 
-#include <pthread.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -70,7 +69,8 @@ static struct timespec cf_lock_timespec(int64_t ns)
 }
 
 /* No signal to spare: retry F_SETLK, sleeping 1 ms, doubling up to 20 ms. */
-static int cf_lock_poll(int fd, int try_cmd, struct flock *fl, int64_t deadline)
+static int cf_lock_poll(int fd, int try_cmd, struct flock *fl, int64_t deadline,
+                        struct cf_wait *wait)
 {
     int64_t pause = 1000000;
     for (;;) {
@@ -78,6 +78,10 @@ static int cf_lock_poll(int fd, int try_cmd, struct flock *fl, int64_t deadline)
             return 0;
         if (errno != EAGAIN && errno != EACCES)
             return -1;
+        if (wait != NULL && __atomic_load_n(&wait->cancelled, __ATOMIC_ACQUIRE)) {
+            errno = ECANCELED;
+            return -1;
+        }
         int64_t left = deadline - cf_now();
         if (left <= 0) {
             errno = ETIMEDOUT;
@@ -94,12 +98,14 @@ static int cf_lock_poll(int fd, int try_cmd, struct flock *fl, int64_t deadline)
 /* A timer of this thread (SIGEV_THREAD_ID) sends cf_lock_signal() at the deadline and
    every millisecond after, so a signal that lands just before the wait starts is
    followed by one that ends it.  Any other signal returns EINTR, for Python to run its
-   handler and call again. */
-static int cf_lock_wait(int fd, int try_cmd, int wait_cmd, struct flock *fl, int64_t deadline)
+   handler and call again.  With a cf_wait, the timer is published under its mutex while
+   it lives, so that cf_wait_cancel can fire it now (and every millisecond after). */
+static int cf_lock_wait(int fd, int try_cmd, int wait_cmd, struct flock *fl, int64_t deadline,
+                        struct cf_wait *wait)
 {
     int sig = cf_lock_signal();
     if (sig == 0)
-        return cf_lock_poll(fd, try_cmd, fl, deadline);
+        return cf_lock_poll(fd, try_cmd, fl, deadline, wait);
 
     struct sigevent event;
     memset(&event, 0, sizeof event);
@@ -115,14 +121,32 @@ static int cf_lock_wait(int fd, int try_cmd, int wait_cmd, struct flock *fl, int
     sigaddset(&mask, sig);
     pthread_sigmask(SIG_UNBLOCK, &mask, &old);
     int result = -1;
-    if (syscall(SYS_timer_settime, timer, TIMER_ABSTIME, &when, NULL) == 0) {
+    int cancelled = 0;
+    if (wait != NULL) {
+        pthread_mutex_lock(&wait->mutex);
+        wait->timer = timer;
+        wait->live = 1;
+        cancelled = wait->cancelled;
+        pthread_mutex_unlock(&wait->mutex);
+    }
+    if (cancelled)
+        errno = ECANCELED;
+    else if (syscall(SYS_timer_settime, timer, TIMER_ABSTIME, &when, NULL) == 0) {
         if (cf_now() >= deadline)
             errno = ETIMEDOUT;
-        else if ((result = fcntl(fd, wait_cmd, fl)) != 0 && errno == EINTR
-                 && cf_now() >= deadline)
-            errno = ETIMEDOUT;
+        else if ((result = fcntl(fd, wait_cmd, fl)) != 0 && errno == EINTR) {
+            if (wait != NULL && __atomic_load_n(&wait->cancelled, __ATOMIC_ACQUIRE))
+                errno = ECANCELED;
+            else if (cf_now() >= deadline)
+                errno = ETIMEDOUT;
+        }
     }
     int saved = errno;
+    if (wait != NULL) {
+        pthread_mutex_lock(&wait->mutex);
+        wait->live = 0;
+        pthread_mutex_unlock(&wait->mutex);
+    }
     syscall(SYS_timer_delete, timer);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     errno = saved;
@@ -134,5 +158,81 @@ int64_t cf_lock_until(int fd, int try_cmd, int wait_cmd, short type, off_t start
 {
     struct flock fl;
     cf_fill_flock(&fl, type, start, len, whence);
-    return cf_result(cf_lock_wait(fd, try_cmd, wait_cmd, &fl, deadline));
+    return cf_result(cf_lock_wait(fd, try_cmd, wait_cmd, &fl, deadline, NULL));
+}
+
+int64_t cf_lock_until_cancellable(int fd, int try_cmd, int wait_cmd, short type,
+                                  off_t start, off_t len, short whence, int64_t deadline,
+                                  struct cf_wait *wait)
+{
+    struct flock fl;
+    cf_fill_flock(&fl, type, start, len, whence);
+    return cf_result(cf_lock_wait(fd, try_cmd, wait_cmd, &fl, deadline, wait));
+}
+
+void cf_wait_init(struct cf_wait *wait)
+{
+    memset(wait, 0, sizeof *wait);
+    pthread_mutex_init(&wait->mutex, NULL);
+}
+
+/* The waiting thread's timer fires now and every millisecond after, until its wait sees
+   the flag (a tick that lands before the wait's fcntl starts is followed by another);
+   a wait not yet begun sees the flag when it publishes its timer. */
+void cf_wait_cancel(struct cf_wait *wait)
+{
+    pthread_mutex_lock(&wait->mutex);
+    __atomic_store_n(&wait->cancelled, 1, __ATOMIC_RELEASE);
+    if (wait->live) {
+        struct itimerspec now = {cf_lock_timespec(1000000), cf_lock_timespec(1)};
+        syscall(SYS_timer_settime, wait->timer, 0, &now, NULL);
+    }
+    pthread_mutex_unlock(&wait->mutex);
+}
+
+/* The fork generation: 1, one more in each child (fork() runs the handler there, so the
+   count goes up along every line of descent and a token from an ancestor never matches).
+   Written only in a new child, while it has one thread. */
+static int64_t cf_generation = 1;
+
+static void cf_generation_bump(void) { cf_generation++; }
+
+__attribute__((constructor)) static void cf_generation_watch(void)
+{
+    pthread_atfork(NULL, NULL, cf_generation_bump);
+}
+
+int64_t cf_lock_generation(void) { return cf_generation; }
+
+int64_t cf_lock_hold(struct cf_lockspec *spec)
+{
+    if (!spec->usable)
+        return cf_fail(EINVAL);
+    int fd = spec->fd;
+    if (spec->path != NULL && (fd = open(spec->path, O_RDWR | O_CREAT | O_CLOEXEC, 0666)) < 0)
+        return cf_fail(errno);
+    struct flock fl;
+    if (cf_flock_cmd(fd, spec->cmd, &fl, spec->type, spec->start, spec->len, SEEK_SET) != 0) {
+        int err = errno;
+        if (spec->path != NULL)
+            close(fd);
+        return cf_fail(err);
+    }
+    spec->token = (cf_generation << 32) + fd;
+    return fd;
+}
+
+int64_t cf_lock_drop(struct cf_lockspec *spec)
+{
+    int fd = (int)(spec->token & 0xffffffff);
+    int64_t result = 1;
+    if (spec->token >> 32 == cf_generation) {
+        struct flock fl;
+        result = cf_result(
+            cf_flock_cmd(fd, spec->unlock_cmd, &fl, F_UNLCK, spec->start, spec->len, SEEK_SET));
+    }
+    if (spec->path != NULL && close(fd) != 0 && result >= 0)
+        result = cf_fail(errno);
+    spec->token = 0;
+    return result;
 }
