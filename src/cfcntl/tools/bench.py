@@ -243,13 +243,12 @@ _BASE: tuple[Contender, ...] = (
     ),
 )
 
-_COMPAT = "from cfcntl.compat import fcntl, ioctl; from struct import pack, unpack, unpack_from"
-
-# issue 13: "checked" runs the stdlib contender's statement through cfcntl check's wrappers
-_CHECKED = (
-    "from cfcntl.tools.checker import wrappers; fcntl, ioctl = wrappers(); "
-    "from struct import pack, unpack"
-)
+#: What compat and "checked" (issue 13: the stdlib statement through cfcntl check's
+#: wrappers) put in place of the stdlib's fcntl and ioctl, after the reference's own setup.
+_INSTEAD = {
+    "compat": "from cfcntl.compat import fcntl, ioctl",
+    "checked": "from cfcntl.tools.checker import wrappers; fcntl, ioctl = wrappers()",
+}
 
 _ORDER = (
     *(REFERENCE, "stdlib-28", "stdlib-new-array", "checked", "cfcntl", BARE),
@@ -258,12 +257,16 @@ _ORDER = (
 _OPERATIONS = list(dict.fromkeys(c.group for c in _BASE))
 
 #: Every contender, by operation.  The stdlib contender is each group's ratio reference;
-#: compat runs the stdlib contender's very statement with ``cfcntl.compat`` imported instead.
+#: compat and checked run the stdlib contender's very statement with their own fcntl and ioctl.
 CONTENDERS: tuple[Contender, ...] = tuple(
     sorted(
         _BASE
-        + tuple(replace(c, impl="compat", setup=_COMPAT) for c in _BASE if c.impl == REFERENCE)
-        + tuple(replace(c, impl="checked", setup=_CHECKED) for c in _BASE if c.impl == REFERENCE),
+        + tuple(
+            replace(c, impl=impl, setup=f"{c.setup}; {instead}")
+            for impl, instead in _INSTEAD.items()
+            for c in _BASE
+            if c.impl == REFERENCE
+        ),
         key=lambda c: (_OPERATIONS.index(c.group), _ORDER.index(c.impl)),
     )
 )
