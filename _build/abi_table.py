@@ -71,7 +71,10 @@ HEADERS = (
     "sys/file.h",
     "stdint.h",
     "asm/termios.h",
+    "linux/fiemap.h",
     "linux/fs.h",
+    "linux/if_tun.h",
+    "linux/loop.h",
     "linux/serial.h",
     "linux/sockios.h",
     "net/if.h",
@@ -79,7 +82,8 @@ HEADERS = (
 )
 """What a probe includes when cfcntl's own headers do not compile for an ABI (sparc64's
 ``<asm/termbits.h>`` redefines glibc's ``struct termio``, so the kernel's headers
-stand in for ``<sys/ioctl.h>``)."""
+stand in for ``<sys/ioctl.h>``); there, a name whose value does not compile (a request
+whose struct only cfcntl's headers declare) is left out, as a type or a struct is."""
 
 
 ENUMS = ("F_OWNER_TID", "F_OWNER_PID", "F_OWNER_PGRP", "F_OWNER_GID")
@@ -105,8 +109,8 @@ def _source(
     preamble: str, macros: list[str], types: list[str], fields: dict[str, list[str]]
 ) -> str:
     """A C file whose ``.cfabi`` section holds, in order: for each macro, 1 and its value
-    (or 0, 0 when the headers lack it); for each type its size and its alignment as a struct member; for each
-    struct field its offset and size."""
+    (or 0, 0 when the headers lack it); for each type its size and its alignment as a
+    struct member; for each struct field its offset and size."""
     items = []
     for name in macros:
         if name in ENUMS:
@@ -178,6 +182,7 @@ def probe(cc: str, flags: list[str], work: Path) -> dict[str, object]:
     preamble = own
     if _compile(cc, _source(own, [], ["int"], {}), flags, work) is None:
         preamble = "#define _GNU_SOURCE 1\n" + "".join(f"#include <{h}>\n" for h in HEADERS)
+        macros = [m for m in macros if _compile(cc, _source(preamble, [m], [], {}), flags, work)]
         types = [t for t in types if _compile(cc, _source(preamble, [], [t], {}), flags, work)]
         fields = {
             s: m
