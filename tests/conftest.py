@@ -5,13 +5,16 @@ blocked."""
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shlex
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
@@ -121,3 +124,26 @@ def wait_for_waiter(path: Path) -> WaitForWaiter:
             time.sleep(0.002)
 
     return wait
+
+
+# ---------------------------------------------------------------- the CI scripts
+
+
+@pytest.fixture(scope="session")
+def ci_script() -> Callable[[str], ModuleType]:
+    """``ci_script(name)``: .ci/<name>.py imported by path (the scripts are not part of the
+    package), for tests of their pure functions."""
+    ci = Path(__file__).resolve().parent.parent / ".ci"
+
+    def load(name: str) -> ModuleType:
+        spec = importlib.util.spec_from_file_location(f"cfcntl_ci_{name}", ci / f"{name}.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        try:
+            spec.loader.exec_module(module)
+        finally:
+            del sys.modules[spec.name]
+        return module
+
+    return load
