@@ -551,6 +551,42 @@ class Place:
         return self.argv("sh", "-c", f"cd {self.inside}/tree && exec {shlex.join(argv)}")
 
 
+def set_up(
+    command: str,
+    pure_python: Sequence[str],
+    place: Place,
+    tree: Path,
+    log: Path,
+    result: Result,
+) -> None:
+    """Copy the checkout, make a venv with the interpreter command and pip install
+    '.[test]' into it (with the projects of pure_python from their newest py3-none-any
+    wheel)."""
+    started = time.monotonic()
+    count = copy_tree(tree, place.outside / "tree")
+    for sub in ("tmp", "home"):
+        (place.outside / sub).mkdir(exist_ok=True)
+    progress(f"{result.name}: copied {count} files; venv and pip install (log {log})")
+    venv = f"{place.inside}/venv"
+    run(place.argv(command, "-m", "venv", venv), log, env=place.env)
+    result.version = capture(place.argv(f"{venv}/bin/python", "-c", VERSION_CODE)).strip()
+    pip = [f"{venv}/bin/python", "-m", "pip"]
+    wheels = []
+    if pure_python:
+        download = [*pip, "download", "--no-deps", "--only-binary", ":all:", "--implementation"]
+        download += ["py", "--abi", "none", "--platform", "any", "-d", f"{place.inside}/wheels"]
+        run(place.argv(*download, *pure_python), log, env=place.env, timeout=PIP_TIMEOUT)
+        wheels = [f"{place.inside}/wheels/{w.name}" for w in (place.outside / "wheels").iterdir()]
+    run(
+        place.in_tree([*pip, "install", *wheels, ".[test]"]),
+        log,
+        env=place.env,
+        timeout=PIP_TIMEOUT,
+    )
+    result.setup_seconds = time.monotonic() - started
+    progress(f"{result.name}: {result.version} installed in {result.setup_seconds:.0f} s; pytest")
+
+
 def run_tests(place: Place, pytest_args: Sequence[str], logs: Path, result: Result) -> None:
     """Run pytest in the venv with a junit report; read the counts and failing ids."""
     log = logs / f"{result.name}.log"
@@ -612,6 +648,26 @@ def root_place(
         }
     )
     return Place(root, run_dir, RUN_MOUNT, env), binds
+
+
+@contextlib.contextmanager
+def place_in(
+    root: Path, name: str, cache: Path, pip_plan: tuple[dict[str, str], list[str]]
+) -> Iterator[Place]:
+    """A Place in root with a new run directory under the cache's runs/, bound in with the
+    system's filesystems and pip's paths; whatever happens, the processes left in root are
+    killed, everything unmounted and the run directory removed."""
+    run_dir = Path(tempfile.mkdtemp(prefix=f"{name}-", dir=cache / "runs"))
+    try:
+        copy_resolv_conf(root)
+        place, binds = root_place(root, run_dir, *pip_plan, cache)
+        with mounts(binds):
+            try:
+                yield place
+            finally:
+                stop_processes_in(root)
+    finally:
+        remove_tree(run_dir)
 
 
 # ---------------------------------------------------------------- the run as a whole

@@ -38,39 +38,30 @@ import os
 import re
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # chroots.py, beside this file
 from chroots import (
     BASE_PACKAGES,
-    PIP_TIMEOUT,
-    VERSION_CODE,
-    Bind,
     Place,
     Result,
     Root,
     SetupError,
     cache_lock,
-    capture,
     clean_runs,
-    copy_resolv_conf,
-    copy_tree,
     ensure_root,
     host_arch,
     host_mirror,
     host_pip_config,
     in_namespace,
-    mounts,
+    place_in,
     plan_pip_env,
     progress,
     remove_tree,
     root_installed,
-    root_place,
-    run,
     run_tests,
-    stop_processes_in,
+    set_up,
 )
 
 # Bump when the way a root is built changes, so that cached roots are rebuilt.
@@ -141,39 +132,19 @@ def run_interpreter(
     """Copy the checkout, make a venv, pip install '.[test]', run pytest; the result."""
     result = Result(interp.name, "setup failed")
     try:
-        set_up(interp, place, args.tree, logs / f"{interp.name}.log", result)
+        set_up(
+            interp.command,
+            interp.pure_python,
+            place,
+            args.tree,
+            logs / f"{interp.name}.log",
+            result,
+        )
     except SetupError as error:
         result.note = str(error)
         return result
     run_tests(place, args.pytest_args, logs, result)
     return result
-
-
-def set_up(interp: Interpreter, place: Place, tree: Path, log: Path, result: Result) -> None:
-    """Copy the checkout, make a venv and pip install '.[test]' into it."""
-    started = time.monotonic()
-    count = copy_tree(tree, place.outside / "tree")
-    for sub in ("tmp", "home"):
-        (place.outside / sub).mkdir(exist_ok=True)
-    progress(f"{interp.name}: copied {count} files; venv and pip install (log {log})")
-    venv = f"{place.inside}/venv"
-    run(place.argv(interp.command, "-m", "venv", venv), log, env=place.env)
-    result.version = capture(place.argv(f"{venv}/bin/python", "-c", VERSION_CODE)).strip()
-    pip = [f"{venv}/bin/python", "-m", "pip"]
-    wheels = []
-    if interp.pure_python:
-        download = [*pip, "download", "--no-deps", "--only-binary", ":all:", "--implementation"]
-        download += ["py", "--abi", "none", "--platform", "any", "-d", f"{place.inside}/wheels"]
-        run(place.argv(*download, *interp.pure_python), log, env=place.env, timeout=PIP_TIMEOUT)
-        wheels = [f"{place.inside}/wheels/{w.name}" for w in (place.outside / "wheels").iterdir()]
-    run(
-        place.in_tree([*pip, "install", *wheels, ".[test]"]),
-        log,
-        env=place.env,
-        timeout=PIP_TIMEOUT,
-    )
-    result.setup_seconds = time.monotonic() - started
-    progress(f"{interp.name}: {result.version} installed in {result.setup_seconds:.0f} s; pytest")
 
 
 def host_python312() -> Path | None:
@@ -203,20 +174,13 @@ def matrix_entry(
     elif missing := sorted(set(interp.packages) - set(root_installed(root))):
         status = "setup failed" if interp.required else "not available"
         return Result(interp.name, status, note=f"{interp.suite} lacks {' '.join(missing)}")
+    if root is not None:
+        with place_in(root, interp.name, args.cache, pip_plan) as place:
+            return run_interpreter(interp, place, args, logs)
     run_dir = Path(tempfile.mkdtemp(prefix=f"{interp.name}-", dir=args.cache / "runs"))
     try:
-        if root is None:
-            env = {**os.environ, "TMPDIR": str(run_dir / "tmp")}
-            place, binds = Place(None, run_dir, str(run_dir), env), list[Bind]()
-        else:
-            copy_resolv_conf(root)
-            place, binds = root_place(root, run_dir, *pip_plan, args.cache)
-        with mounts(binds):
-            try:
-                return run_interpreter(interp, place, args, logs)
-            finally:
-                if root is not None:
-                    stop_processes_in(root)
+        env = {**os.environ, "TMPDIR": str(run_dir / "tmp")}
+        return run_interpreter(interp, Place(None, run_dir, str(run_dir), env), args, logs)
     finally:
         remove_tree(run_dir)
 

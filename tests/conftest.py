@@ -5,12 +5,15 @@ blocked."""
 from __future__ import annotations
 
 import contextlib
+import errno
+import functools
 import importlib.util
 import os
 import shlex
 import signal
 import subprocess
 import sys
+import sysconfig
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,9 +32,11 @@ def run_c(tmp_path_factory: pytest.TempPathFactory) -> RunC:
     """Compile a C program with the system compiler, run it, return its stdout.
 
     The program sees the headers exactly as a C user would: nothing of cfcntl's build
-    is shared with it.
+    is shared with it; it is compiled with the large-file (and time) macros of the
+    interpreter's pyconfig.h, as every extension module is (on a 32-bit ABI they make
+    off_t and struct flock 64-bit).
     """
-    cc = shlex.split(os.environ.get("CC", "cc"))
+    cc = [*shlex.split(os.environ.get("CC", "cc")), *python_macros()]
     workdir = tmp_path_factory.mktemp("c")
     count = 0
 
@@ -45,6 +50,15 @@ def run_c(tmp_path_factory: pytest.TempPathFactory) -> RunC:
         return subprocess.run([str(exe)], check=True, capture_output=True, text=True).stdout
 
     return run
+
+
+def python_macros() -> list[str]:
+    """-D options for the macros of the interpreter's pyconfig.h that change what the C
+    library's headers declare: _FILE_OFFSET_BITS, _LARGEFILE_SOURCE, _TIME_BITS."""
+    with open(sysconfig.get_config_h_filename()) as header:
+        found = sysconfig.parse_config_h(header)
+    names = ("_FILE_OFFSET_BITS", "_LARGEFILE_SOURCE", "_TIME_BITS")
+    return [f"-D{name}={found[name]}" for name in names if name in found]
 
 
 @pytest.fixture(autouse=True)
@@ -147,3 +161,66 @@ def ci_script() -> Callable[[str], ModuleType]:
         return module
 
     return load
+
+
+# ---------------------------------------------------------------- user-mode emulation
+# (issue 16: the suite under qemu-user, .ci/cpus.py; see README, "Other CPUs")
+
+Unemulated = Callable[[str, str], None]
+
+
+@functools.cache
+def emulator() -> str | None:
+    """The name of the user-mode emulator (qemu-user through binfmt_misc) this interpreter
+    runs under, None when it runs natively.
+
+    qemu-user answers a process's questions about itself (/proc/self/exe) as the guest
+    would, but passes questions about another process to the kernel: a child's
+    /proc/PID/exe names the emulator, not the interpreter."""
+    child = subprocess.Popen([sys.executable, "-c", "input()"], stdin=subprocess.PIPE)
+    try:
+        exe = os.readlink(f"/proc/{child.pid}/exe")
+    finally:
+        child.communicate(b"\n")
+    ours = os.path.realpath(sys.executable)
+    return None if os.path.basename(exe) == os.path.basename(ours) else os.path.basename(exe)
+
+
+EMULATION_FACTOR = 25
+"""How much longer than natively a timing bound may be under emulation (qemu-user runs
+the suite some 10 times slower than the host on this machine, with peaks above that)."""
+
+
+@pytest.fixture(scope="session")
+def slowdown() -> float:
+    """What a test multiplies its timing bounds by: 1 natively (never a looser bound
+    there), EMULATION_FACTOR under an emulator."""
+    return EMULATION_FACTOR if emulator() else 1
+
+
+@pytest.fixture
+def unemulated(run_c: RunC) -> Unemulated:
+    """``unemulated(what, program)``: skip the test when it runs under a user-mode
+    emulator that does not emulate ``what`` (an ioctl, a syscall, a timer).
+
+    ``program`` is a C program making the same call: it exits with 0 when the call
+    works, and otherwise prints the call's errno as a number on its last line and exits
+    with 1. It is compiled and run under the same emulator (run_c); the test skips only
+    if the call fails there with ENOSYS or ENOTTY (what qemu-user answers for a syscall
+    or an ioctl it does not know), and the skip says so. Natively, nothing is run and
+    nothing skipped: the test must pass."""
+
+    def check(what: str, program: str) -> None:
+        name = emulator()
+        if name is None:
+            return
+        try:
+            run_c(program)
+        except subprocess.CalledProcessError as failed:
+            last = (failed.stdout or "").strip().splitlines()[-1:] or ["?"]
+            if last[0].isdigit() and int(last[0]) in (errno.ENOSYS, errno.ENOTTY):
+                code = errno.errorcode[int(last[0])]
+                pytest.skip(f"{name} does not emulate {what}: a C program under it gets {code}")
+            raise
+
+    return check
