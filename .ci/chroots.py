@@ -363,6 +363,9 @@ def build_root(spec: Root, mirror: str, cache: Path, log: Path) -> Path:
         (partial / "cfcntl-matrix.json").write_text(json.dumps(manifest, indent=1) + "\n")
         partial.rename(final)
     except BaseException:
+        # an interrupted second stage leaves its own /proc and /sys mounted in the root
+        for point in reversed(mounted_under(partial)):
+            subprocess.run(["umount", "-l", point], check=False)
         remove_tree(partial)
         raise
     progress(f"{spec.label}: root built in {time.monotonic() - started:.0f} s: {final}")

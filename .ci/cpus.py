@@ -38,6 +38,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # chroots.py, beside this file
 from chroots import (
@@ -46,6 +47,7 @@ from chroots import (
     Root,
     SetupError,
     cache_lock,
+    capture,
     clean_runs,
     ensure_root,
     host_arch,
@@ -64,12 +66,14 @@ RECIPE = 1
 SUITE = "bookworm"
 DEFAULT_CACHE = Path("/var/cache/cfcntl-cpus")
 NAMESPACE_ENV = "CFCNTL_CPUS_NAMESPACE"
-PYTHON_PACKAGES = ("python3", "python3-dev", "python3-venv")
+# libpython3.11-testsuite: CPython's own fcntl tests, which tests/test_compat_cpython.py runs
+PYTHON_PACKAGES = ("python3", "python3-dev", "python3-venv", "libpython3.11-testsuite")
 # What building cffi from its source needs, where cffi has no wheel.
 FFI_PACKAGES = ("libffi-dev", "pkg-config")
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 BINFMT_CONF = Path("/usr/lib/binfmt.d")
 HANDLER_PREFIX = "cfcntl-"
+REPORT = ("-m", "cfcntl", "report", "--json")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -177,6 +181,60 @@ def binfmt_handlers(targets: Sequence[str]) -> Iterator[None]:
             progress(f"binfmt_misc: removed {entry.name}")
 
 
+@dataclasses.dataclass
+class Row:
+    """One ABI's outcome: the suite's result, the seconds its root took to build (None:
+    it was cached) and the README table's cells from cfcntl's report there."""
+
+    abi: Abi
+    result: Result
+    root_seconds: float | None = None
+    facts: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- what cfcntl's report says
+
+# The constants of the README's table, as `python -m cfcntl report --json` gives them.
+FACT_CONSTANTS = ("F_GETLK", "F_OFD_GETLK", "O_NONBLOCK", "FIONREAD", "TIOCGWINSZ")
+FACT_HEADER = (
+    "| ABI | struct flock | l_pid at | F_GETLK | F_OFD_GETLK | O_NONBLOCK | FIONREAD"
+    " | TIOCGWINSZ | _IOC_SIZEBITS | 'hhllhh' | 'hhqqi' | tests: passed, failed, skipped |"
+)
+
+
+def verdict(entry: dict[str, object]) -> str:
+    """A hand-written format's verdict from the report: its size, and right or wrong."""
+    return f"{entry['size']} bytes, " + ("right" if not entry["problems"] else "WRONG")
+
+
+def facts(report: dict[str, Any]) -> dict[str, str]:
+    """The README table's cells for one ABI, from cfcntl's report (--json) there."""
+    flock = report["structs"]["struct flock"]
+    pid = next(f for f in flock["fields"] if f["name"] == "l_pid")
+    constants = report["constants"]
+    cells = {"struct flock": f"{flock['size']} bytes", "l_pid at": str(pid["offset"])}
+    for name in FACT_CONSTANTS:
+        value = constants.get(name)
+        cells[name] = "absent" if value is None else f"{value:#x}" if value > 255 else str(value)
+    cells["_IOC_SIZEBITS"] = str(constants["_IOC_SIZEBITS"])
+    for entry in flock["hand_written"]:
+        cells[f"'{entry['format']}'"] = verdict(entry)
+    return cells
+
+
+def facts_table(rows: Sequence[Row]) -> str:
+    """The README's table: one line per ABI, the cells of facts() and the test counts."""
+    names = [c.strip() for c in FACT_HEADER.strip("|").split("|")][1:-1]
+    lines = [FACT_HEADER, "|" + "---|" * (len(names) + 2)]
+    for row in rows:
+        r = row.result
+        cells = " | ".join(row.facts.get(n, "?") for n in names)
+        lines.append(
+            f"| {row.abi.arch} | {cells} | {r.passed}, {r.failed + r.errors}, {r.skipped} |"
+        )
+    return "\n".join(lines)
+
+
 # ---------------------------------------------------------------- the run
 
 
@@ -192,33 +250,36 @@ def select(only: str | None) -> list[Abi]:
     return [a for a in ABIS if a.arch in names]
 
 
-def summary_line(abi: Abi, result: Result, root_seconds: float | None) -> str:
+def summary_line(row: Row) -> str:
     """One ABI's line: passed, failed (with errors), skipped, root, setup and test seconds."""
-    root = "cached" if root_seconds is None else f"{root_seconds:.0f}"
-    how = "native" if abi.qemu is None else f"qemu-{abi.qemu}"
+    r = row.result
+    root = "cached" if row.root_seconds is None else f"{row.root_seconds:.0f}"
+    how = "native" if row.abi.qemu is None else f"qemu-{row.abi.qemu}"
     return (
-        f"{abi.arch:<9} {how:<14} {result.passed:>6} {result.failed + result.errors:>6}"
-        f" {result.skipped:>7} {root:>6} {result.setup_seconds:>7.0f}"
-        f" {result.test_seconds:>7.0f}  {result.status}"
-        + (f": {result.note}" if result.note else "")
+        f"{row.abi.arch:<9} {how:<14} {r.passed:>6} {r.failed + r.errors:>6}"
+        f" {r.skipped:>7} {root:>6} {r.setup_seconds:>7.0f}"
+        f" {r.test_seconds:>7.0f}  {r.status}" + (f": {r.note}" if r.note else "")
     )
 
 
-def report(rows: Sequence[tuple[Abi, Result, float | None]], logs: Path) -> bool:
-    """Print one line per ABI and the failing tests; whether every ABI passed."""
+def report(rows: Sequence[Row], logs: Path | str) -> bool:
+    """Print one line per ABI, the failing tests and the README's table; whether every
+    ABI passed."""
     print(
         f"\n{'ABI':<9} {'how':<14} {'passed':>6} {'failed':>6} {'skipped':>7} {'root s':>6}"
         f" {'setup s':>7} {'tests s':>7}  status"
     )
-    for abi, result, seconds in rows:
-        print(summary_line(abi, result, seconds))
-    for abi, result, _ in rows:
-        if result.failing:
-            print(f"\n{abi.arch}: {len(result.failing)} failing")
-            for test_id in result.failing:
+    for row in rows:
+        print(summary_line(row))
+    for row in rows:
+        if row.result.failing:
+            print(f"\n{row.abi.arch}: {len(row.result.failing)} failing")
+            for test_id in row.result.failing:
                 print(f"  {test_id}")
+    if any(row.facts for row in rows):
+        print(f"\n{facts_table([row for row in rows if row.facts])}")
     print(f"\nlogs: {logs}")
-    return all(result.status == "passed" for _, result, _ in rows)
+    return all(row.result.status == "passed" for row in rows)
 
 
 def run_abi(
@@ -227,9 +288,8 @@ def run_abi(
     mirror: str,
     pip_plan: tuple[dict[str, str], list[str]],
     logs: Path,
-) -> tuple[Result, float | None]:
-    """Build or reuse abi's root, install cfcntl there and run the suite; the result and
-    the seconds the root took to build (None: it was cached)."""
+) -> Row:
+    """Build or reuse abi's root, install cfcntl there, run the suite and the report."""
     result = Result(abi.arch, "setup failed")
     spec = abi.root()
     cached = (args.cache / spec.key).exists() and not args.rebuild
@@ -237,16 +297,22 @@ def run_abi(
         root = ensure_root(spec, mirror, args.cache, logs, args.rebuild)
     except SetupError as error:
         result.note = str(error)
-        return result, None
+        return Row(abi, result)
     seconds = None if cached else root_build_seconds(root)
     with place_in(root, abi.arch, args.cache, pip_plan) as place:
         try:
             set_up("python3", (), place, args.tree, logs / f"{abi.arch}.log", result)
         except SetupError as error:
             result.note = str(error)
-            return result, seconds
+            return Row(abi, result, seconds)
         run_tests(place, args.pytest_args, logs, result)
-    return result, seconds
+        try:  # the README's table, from cfcntl's own report on this ABI
+            python = f"{place.inside}/venv/bin/python"
+            cells = facts(json.loads(capture(place.in_tree([python, *REPORT]))))
+        except (SetupError, ValueError, KeyError) as error:
+            result.status, result.note = "failed", f"python -m cfcntl report: {error}"
+            cells = {}
+    return Row(abi, result, seconds, cells)
 
 
 def root_build_seconds(root: Path) -> float:
@@ -260,7 +326,7 @@ def run_cpus(args: argparse.Namespace) -> int:
     abis = select(args.only)
     logs = Path(tempfile.mkdtemp(prefix="cfcntl-cpus-logs-"))
     progress(f"tree {args.tree}; cache {args.cache}; logs {logs}")
-    rows: list[tuple[Abi, Result, float | None]] = []
+    rows: list[Row] = []
     with cache_lock(args.cache):
         clean_runs(args.cache)
         pip_env, host_paths, dropped = plan_pip_env(host_pip_config())
@@ -269,14 +335,13 @@ def run_cpus(args: argparse.Namespace) -> int:
         mirror = host_mirror()
         with binfmt_handlers([a.qemu for a in abis if a.qemu]):
             for abi in abis:
-                if rows and not args.keep_going and rows[-1][1].status != "passed":
-                    rows.append(
-                        (abi, Result(abi.arch, "not run", note="stopped (see --keep-going)"), None)
-                    )
+                if rows and not args.keep_going and rows[-1].result.status != "passed":
+                    note = "stopped (see --keep-going)"
+                    rows.append(Row(abi, Result(abi.arch, "not run", note=note)))
                     continue
-                result, seconds = run_abi(abi, args, mirror, (pip_env, host_paths), logs)
-                progress(f"{abi.arch}: {result.status} {result.note}".rstrip())
-                rows.append((abi, result, seconds))
+                row = run_abi(abi, args, mirror, (pip_env, host_paths), logs)
+                progress(f"{abi.arch}: {row.result.status} {row.result.note}".rstrip())
+                rows.append(row)
     return 0 if report(rows, logs) else 1
 
 

@@ -11,6 +11,7 @@ import importlib.util
 import os
 import shlex
 import signal
+import struct
 import subprocess
 import sys
 import sysconfig
@@ -36,7 +37,8 @@ def run_c(tmp_path_factory: pytest.TempPathFactory) -> RunC:
     interpreter's pyconfig.h, as every extension module is (on a 32-bit ABI they make
     off_t and struct flock 64-bit).
     """
-    cc = [*shlex.split(os.environ.get("CC", "cc")), *python_macros()]
+    cc = shlex.split(os.environ.get("CC", "cc"))
+    cc += python_macros(cc)
     workdir = tmp_path_factory.mktemp("c")
     count = 0
 
@@ -52,13 +54,21 @@ def run_c(tmp_path_factory: pytest.TempPathFactory) -> RunC:
     return run
 
 
-def python_macros() -> list[str]:
+def python_macros(cc: list[str]) -> list[str]:
     """-D options for the macros of the interpreter's pyconfig.h that change what the C
-    library's headers declare: _FILE_OFFSET_BITS, _LARGEFILE_SOURCE, _TIME_BITS."""
-    with open(sysconfig.get_config_h_filename()) as header:
-        found = sysconfig.parse_config_h(header)
+    library's headers declare (_FILE_OFFSET_BITS, _LARGEFILE_SOURCE, _TIME_BITS), as the
+    compiler reads that header (Debian's includes the architecture's own)."""
+    include = sysconfig.get_paths()["include"]
+    proc = subprocess.run(
+        [*cc, "-dM", "-E", f"-I{include}", "-x", "c", "-"],
+        input="#include <pyconfig.h>\n",
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     names = ("_FILE_OFFSET_BITS", "_LARGEFILE_SOURCE", "_TIME_BITS")
-    return [f"-D{name}={found[name]}" for name in names if name in found]
+    found = [line.split() for line in proc.stdout.splitlines()]
+    return [f"-D{w[1]}={w[2]}" for w in found if len(w) == 3 and w[1] in names]
 
 
 @pytest.fixture(autouse=True)
@@ -224,3 +234,19 @@ def unemulated(run_c: RunC) -> Unemulated:
             raise
 
     return check
+
+
+# ---------------------------------------------------------------- the docs' 28-byte recipe
+
+
+@pytest.fixture(scope="session")
+def recipe_28_right() -> bool:
+    """Whether the docs' ``hhllhh`` struct format puts l_start and l_len where the
+    compiler's struct flock has them (x86-64 and the other LP64 ABIs: the 28 bytes are
+    right but for l_pid); where it does not (every 32-bit ABI), the bench and the report
+    show its answers as a finding."""
+    fields = {f.name: f for f in cfcntl.layout()["struct flock"].fields}
+    long_size = struct.calcsize("l")
+    ours = {"l_start": (struct.calcsize("hh0l"), long_size)}
+    ours["l_len"] = (ours["l_start"][0] + long_size, long_size)
+    return all((fields[n].offset, fields[n].size) == where for n, where in ours.items())

@@ -3,10 +3,14 @@ binfmt_misc, no network."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Callable
 from types import ModuleType
 
 import pytest
+
+import cfcntl
+from cfcntl.tools import report
 
 ARM_CONF = (
     "# a comment\n"
@@ -72,15 +76,33 @@ def test_roots_have_what_building_cffi_needs_where_it_has_no_wheel(cpus: ModuleT
 
 
 def test_one_line_per_abi(cpus: ModuleType, capsys: pytest.CaptureFixture[str]) -> None:
-    abi = cpus.select("s390x")[0]
+    s390x, armhf = cpus.select("armhf,s390x")  # in the script's order
     ok = cpus.Result("s390x", "passed", passed=600, skipped=12, test_seconds=301.4)
     bad = cpus.Result("armhf", "failed", passed=5, failed=1, errors=1, failing=["t.py::x"])
-    line = cpus.summary_line(abi, ok, 95.2)
+    line = cpus.summary_line(cpus.Row(s390x, ok, 95.2))
     assert line.split()[:6] == ["s390x", "qemu-s390x", "600", "0", "12", "95"]
-    assert "cached" in cpus.summary_line(abi, ok, None)
-    assert cpus.report([(abi, ok, None)], "logs") is True
-    armhf = cpus.select("armhf")[0]
-    assert cpus.report([(abi, ok, None), (armhf, bad, None)], "logs") is False
+    assert "cached" in cpus.summary_line(cpus.Row(s390x, ok))
+    assert cpus.report([cpus.Row(s390x, ok)], "logs") is True
+    assert cpus.report([cpus.Row(s390x, ok), cpus.Row(armhf, bad)], "logs") is False
     out = capsys.readouterr().out
-    assert "armhf: 2 failing" not in out and "armhf: 1 failing" in out
-    assert "  t.py::x" in out
+    assert "armhf: 1 failing\n  t.py::x" in out
+    assert "| ABI |" not in out  # no report ran: no table
+
+
+def test_the_readme_table_is_what_the_report_says(cpus: ModuleType) -> None:
+    """facts() reads cfcntl's report (here this machine's) into the README's cells."""
+    data = report._static()
+    cells = cpus.facts(data)
+    lay = cfcntl.layout()["struct flock"]
+    assert cells["struct flock"] == f"{lay.size} bytes"
+    assert cells["l_pid at"] == str(next(f.offset for f in lay.fields if f.name == "l_pid"))
+    assert int(cells["F_GETLK"], 0) == cfcntl.F_GETLK
+    assert int(cells["TIOCGWINSZ"], 0) == cfcntl.TIOCGWINSZ
+    assert cells["_IOC_SIZEBITS"] == str(cfcntl._IOC_SIZEBITS)
+    assert cells["'hhllhh'"] == f"{struct.calcsize('hhllhh')} bytes, WRONG"  # l_pid's 2 bytes
+    del data["constants"]["F_OFD_GETLK"]
+    assert cpus.facts(data)["F_OFD_GETLK"] == "absent"
+    row = cpus.Row(cpus.select("i386")[0], cpus.Result("i386", "passed", passed=7), None, cells)
+    header, rule, line = cpus.facts_table([row]).splitlines()
+    assert header.count("|") == rule.count("|") == line.count("|")
+    assert line.startswith(f"| i386 | {lay.size} bytes | ") and line.endswith(" | 7, 0, 0 |")
