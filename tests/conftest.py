@@ -176,7 +176,7 @@ def ci_script() -> Callable[[str], ModuleType]:
 # ---------------------------------------------------------------- user-mode emulation
 # (issue 16: the suite under qemu-user, .ci/cpus.py; see README, "Other CPUs")
 
-Unemulated = Callable[[str, str], None]
+Unemulated = Callable[..., None]
 
 
 @functools.cache
@@ -210,25 +210,27 @@ def slowdown() -> float:
 
 @pytest.fixture
 def unemulated(run_c: RunC) -> Unemulated:
-    """``unemulated(what, program)``: skip the test when it runs under a user-mode
-    emulator that does not emulate ``what`` (an ioctl, a syscall, a timer).
+    """``unemulated(what, program, *codes)``: skip the test when it runs under a user-mode
+    emulator that does not emulate ``what`` (an ioctl, a syscall, an fcntl command).
 
     ``program`` is a C program making the same call: it exits with 0 when the call
     works, and otherwise prints the call's errno as a number on its last line and exits
     with 1. It is compiled and run under the same emulator (run_c); the test skips only
-    if the call fails there with ENOSYS or ENOTTY (what qemu-user answers for a syscall
-    or an ioctl it does not know), and the skip says so. Natively, nothing is run and
-    nothing skipped: the test must pass."""
+    if the call fails there with one of ``codes`` (errno names; by default ENOSYS and
+    ENOTTY, what qemu-user answers for a syscall or an ioctl it does not know; EINVAL for
+    an fcntl command it does not translate), and the skip says so. Natively nothing is
+    run and nothing skipped: the test must pass."""
 
-    def check(what: str, program: str) -> None:
+    def check(what: str, program: str, *codes: str) -> None:
         name = emulator()
         if name is None:
             return
+        allowed = {getattr(errno, code) for code in codes or ("ENOSYS", "ENOTTY")}
         try:
             run_c(program)
         except subprocess.CalledProcessError as failed:
             last = (failed.stdout or "").strip().splitlines()[-1:] or ["?"]
-            if last[0].isdigit() and int(last[0]) in (errno.ENOSYS, errno.ENOTTY):
+            if last[0].isdigit() and int(last[0]) in allowed:
                 code = errno.errorcode[int(last[0])]
                 pytest.skip(f"{name} does not emulate {what}: a C program under it gets {code}")
             raise
