@@ -19,6 +19,10 @@ import pytest
 import cfcntl.compat as compat
 
 CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in between
+INTERVAL = 0.0001
+"""Seconds between signals natively; times the ``slowdown`` fixture under an emulator,
+where a handler that takes longer than the interval would run forever and the loop
+never (qemu-user: about 25 times slower)."""
 
 
 @pytest.mark.parametrize(
@@ -30,7 +34,7 @@ CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in b
     ids=["fcntl", "ioctl"],
 )
 def test_a_handler_calling_compat_cannot_change_an_answer(
-    call: Callable[[int, bytes], object],
+    call: Callable[[int, bytes], object], slowdown: float
 ) -> None:
     r, w = os.pipe()
     mine, theirs = b"m" * 32, b"t" * 32
@@ -38,7 +42,7 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     previous = signal.signal(signal.SIGALRM, lambda signum, frame: handled.append(call(r, theirs)))
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        signal.setitimer(signal.ITIMER_REAL, INTERVAL * slowdown, INTERVAL * slowdown)
         for _ in range(CALLS):
             if call(r, mine) != mine:
                 wrong += 1
@@ -52,7 +56,7 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     assert wrong == 0, f"{wrong} of {CALLS} calls returned the handler's bytes"
 
 
-def test_a_handler_calling_compat_cannot_change_an_errno() -> None:
+def test_a_handler_calling_compat_cannot_change_an_errno(slowdown: float) -> None:
     """The handler's call fails with EBADF between another call's failure (EINVAL) and
     the moment its OSError is made: the errno must still be the first call's own."""
     r, w = os.pipe()
@@ -67,7 +71,7 @@ def test_a_handler_calling_compat_cannot_change_an_errno() -> None:
     previous = signal.signal(signal.SIGALRM, handler)
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, 0.0001, 0.0001)
+        signal.setitimer(signal.ITIMER_REAL, INTERVAL * slowdown, INTERVAL * slowdown)
         for _ in range(CALLS):
             try:
                 compat.fcntl(r, unknown_command)

@@ -159,9 +159,13 @@ def test_a_huge_argument_is_refused_before_it_is_allocated(
 ) -> None:
     # Before: MemoryError for the first, a quiet gigabyte for the second.
     _, slave = pty
+    # On a 32-bit ABI the first is more than a size_t holds: cffi cannot name the type.
+    unnamed = ffi.sizeof("size_t") < 8 and ctype == "char[1000000000000]"
     for request in (termios.TCGETS, ioc.IOR("T", 0x99, "int")):
-        with pytest.raises(ValueError, match="-byte argument"):
+        with pytest.raises(ValueError, match="number too large" if unnamed else "-byte argument"):
             ioctls.read(slave, request, ctype)
+    if unnamed:
+        return
     with pytest.raises(ValueError, match=f"is not between 1 and {ioctls.LIMIT}"):
         ioctls.read(slave, ioc.IO("T", 0x99), ctype, size=ffi.sizeof(ctype))
     assert ioctls.LIMIT == (1 << cfcntl._IOC_SIZEBITS) - 1

@@ -1,29 +1,25 @@
-"""The pure parts of .ci/matrix.py (the interpreter matrix): no root, no chroot, no network."""
+"""The pure parts of .ci/matrix.py (the interpreter matrix) and of .ci/chroots.py, which it
+shares with .ci/cpus.py: no root, no chroot, no network."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-SCRIPT = Path(__file__).resolve().parent.parent / ".ci" / "matrix.py"
+
+@pytest.fixture(scope="module")
+def matrix(ci_script: Callable[[str], ModuleType]) -> ModuleType:
+    """.ci/matrix.py, imported by path (it is not part of the package)."""
+    return ci_script("matrix")
 
 
 @pytest.fixture(scope="module")
-def matrix() -> ModuleType:
-    """The script, imported by path (it is not part of the package)."""
-    spec = importlib.util.spec_from_file_location("cfcntl_ci_matrix", SCRIPT)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    try:
-        spec.loader.exec_module(module)
-    finally:
-        del sys.modules[spec.name]
-    return module
+def chroots(ci_script: Callable[[str], ModuleType]) -> ModuleType:
+    """.ci/chroots.py, what the matrix and the CPU script share."""
+    return ci_script("chroots")
 
 
 DEB822 = """\
@@ -46,39 +42,39 @@ Components: main
 """
 
 
-def test_deb822_sources(matrix: ModuleType) -> None:
-    entries = matrix.parse_sources(DEB822, deb822=True)
+def test_deb822_sources(chroots: ModuleType) -> None:
+    entries = chroots.parse_sources(DEB822, deb822=True)
     assert entries == [
         ("http://mirror.example/debian", ["bookworm", "bookworm-updates"]),
         ("http://mirror.example/debian-security", ["bookworm-security"]),
     ]
-    assert matrix.choose_mirror(entries, "bookworm") == "http://mirror.example/debian"
+    assert chroots.choose_mirror(entries, "bookworm") == "http://mirror.example/debian"
 
 
-def test_deb822_disabled_stanza_is_skipped(matrix: ModuleType) -> None:
+def test_deb822_disabled_stanza_is_skipped(chroots: ModuleType) -> None:
     text = "Types: deb\nURIs: http://off.example/debian\nSuites: trixie\nEnabled: no\n"
-    assert matrix.parse_sources(text, deb822=True) == []
+    assert chroots.parse_sources(text, deb822=True) == []
 
 
-def test_one_line_sources(matrix: ModuleType) -> None:
+def test_one_line_sources(chroots: ModuleType) -> None:
     text = (
         "# deb http://commented.example/debian bookworm main\n"
         "deb-src http://src.example/debian bookworm main\n"
         "deb http://security.example/debian-security bookworm-security main\n"
         "deb [arch=amd64 signed-by=/k.gpg] http://one.example/debian/ bookworm main\n"
     )
-    entries = matrix.parse_sources(text, deb822=False)
+    entries = chroots.parse_sources(text, deb822=False)
     assert entries == [
         ("http://security.example/debian-security", ["bookworm-security"]),
         ("http://one.example/debian/", ["bookworm"]),
     ]
-    assert matrix.choose_mirror(entries, "bookworm") == "http://one.example/debian"
+    assert chroots.choose_mirror(entries, "bookworm") == "http://one.example/debian"
 
 
-def test_no_source_for_the_release_is_an_error(matrix: ModuleType) -> None:
+def test_no_source_for_the_release_is_an_error(matrix: ModuleType, chroots: ModuleType) -> None:
     entries = [("http://security.example/debian-security", ["bookworm-security"])]
-    with pytest.raises(matrix.SetupError, match="bookworm"):
-        matrix.choose_mirror(entries, "bookworm")
+    with pytest.raises(chroots.SetupError, match="bookworm"):
+        chroots.choose_mirror(entries, "bookworm")
 
 
 def test_cache_key_follows_suite_arch_and_packages(matrix: ModuleType) -> None:
@@ -106,7 +102,7 @@ def test_roots_hold_the_whole_matrix_of_their_suite(matrix: ModuleType) -> None:
     assert matrix.roots_for([matrix.INTERPRETERS[0]], "amd64") == {}  # the host's 3.12
 
 
-def test_apt_policy(matrix: ModuleType) -> None:
+def test_apt_policy(chroots: ModuleType) -> None:
     text = """\
 python3.15:
   Installed: (none)
@@ -119,7 +115,7 @@ python3.16:
   Candidate: (none)
   Version table:
 """
-    assert matrix.parse_apt_policy(text) == {"python3.15": "3.15.2-1", "python3.16": None}
+    assert chroots.parse_apt_policy(text) == {"python3.15": "3.15.2-1", "python3.16": None}
 
 
 JUNIT = """\
@@ -142,8 +138,8 @@ JUNIT = """\
 """
 
 
-def test_junit_counts_and_failing_ids(matrix: ModuleType) -> None:
-    counts, failing = matrix.parse_junit(JUNIT)
+def test_junit_counts_and_failing_ids(chroots: ModuleType) -> None:
+    counts, failing = chroots.parse_junit(JUNIT)
     assert counts == {"passed": 2, "failed": 2, "errors": 2, "skipped": 1}
     assert failing == [
         "tests/test_compat.py::TestX::test_bad[a-1]",
@@ -165,8 +161,8 @@ freeze.timeout='10'
 """
 
 
-def test_pip_config_environment_wins(matrix: ModuleType) -> None:
-    config = matrix.parse_pip_config(PIP_CONFIG)
+def test_pip_config_environment_wins(chroots: ModuleType) -> None:
+    config = chroots.parse_pip_config(PIP_CONFIG)
     assert config == {
         "PIP_CERT": "/etc/ssl/certs/ca-certificates.crt",
         "PIP_DEFAULT_TIMEOUT": "180",
@@ -177,10 +173,10 @@ def test_pip_config_environment_wins(matrix: ModuleType) -> None:
     }
 
 
-def test_pip_host_paths_are_bound_or_dropped(matrix: ModuleType) -> None:
-    config = matrix.parse_pip_config(PIP_CONFIG)
+def test_pip_host_paths_are_bound_or_dropped(chroots: ModuleType) -> None:
+    config = chroots.parse_pip_config(PIP_CONFIG)
     present = {"/etc/ssl/certs/ca-certificates.crt", "/opt/pypi/simple", "/opt/pypi/files"}
-    env, binds, dropped = matrix.plan_pip_env(config, present.__contains__, "/h")
+    env, binds, dropped = chroots.plan_pip_env(config, present.__contains__, "/h")
     assert env == {
         "PIP_CERT": "/h/etc/ssl/certs/ca-certificates.crt",
         "PIP_DEFAULT_TIMEOUT": "180",

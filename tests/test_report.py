@@ -104,20 +104,24 @@ def test_report_parity_and_speed_sections() -> None:
     for name in report.PARITY:
         assert f"  pass  {name}\n" in out
     speed = out.split("\nspeed: ", 1)[1].splitlines()[1:]
+    speed = [line for line in speed if not line.startswith("  finding: ")]
     assert [line.split()[0] for line in speed] == list(bench.GROUPS)
     assert "ctypes.Structure" in out and "cfcntl.tools.ctypes_binding.flock" in out
 
 
-def test_report_json_has_parity_speed_and_ctypes() -> None:
+def test_report_json_has_parity_speed_and_ctypes(recipe_28_right: bool) -> None:
     proc = run("report", "--json")
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert [r["implementation"] for r in data["parity"]["results"]] == list(report.PARITY)
     assert all(r["passed"] and not r["problems"] for r in data["parity"]["results"])
     assert data["parity"]["queries"] == len(report.queries(1))
+    found = {tuple(key.split()) for key in data["speed"]["findings"]}
+    recipes = {(c.group, c.impl) for c in bench.CONTENDERS if c.recipe}
+    assert found == (set() if recipe_28_right else recipes)  # a finding, not a failure
     assert {(r["group"], r["impl"]) for r in data["speed"]["rows"]} == {
         (c.group, c.impl) for c in bench.CONTENDERS
-    }
+    } - found
     mirror = data["structs"]["struct flock"]["ctypes"]
     assert mirror["size"] == cfcntl.layout()["struct flock"].size and mirror["problems"] == []
 

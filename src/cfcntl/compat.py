@@ -69,8 +69,10 @@ else:
         for name in names
     )  # fmt: skip
 
+# The stdlib's constants are C longs (PyModule_AddIntMacro): where long is 32 bits,
+# DN_MULTISHOT (0x80000000, an unsigned int to the compiler) is -2147483648 there.
 globals().update(
-    (name, getattr(_constants, name))
+    (name, int(_ffi.cast("long", getattr(_constants, name))))
     for name in _NAMES
     if name in _constants.NAMES and _constants.has(name)
 )
@@ -115,6 +117,7 @@ _INT_MIN, _INT_MAX = _c_range("int")
 _UINT_MASK = _c_range("unsigned int")[1]
 _LONG_MIN, _LONG_MAX = _c_range("long")
 _LLONG_MIN, _LLONG_MAX = _c_range("long long")
+_LARGEFILE = _ffi.sizeof("off_t") > _ffi.sizeof("long")
 _SHORT_MASK = _c_range("unsigned short")[1]
 _U32 = _c_range("uint32_t")[1]
 _REQUEST_MASK = _c_range("unsigned long" if _PY312 else "unsigned int")[1]
@@ -202,10 +205,14 @@ def _c_int(value: object) -> int:
 
 
 def _c_long(value: object) -> int:
-    """``value`` as a C long (``PyLong_AsLong``; ``PyLong_AsLongLong`` for an int)."""
+    """``value`` as lockf's start or len: ``PyLong_AsLong``, but ``PyLong_AsLongLong``
+    for an int where off_t is wider than long (pyconfig.h's HAVE_LARGEFILE_SUPPORT: the
+    32-bit ABIs), each with its own overflow message."""
     number = _index(value)  # type: ignore[arg-type]
-    low, high = (_LLONG_MIN, _LLONG_MAX) if isinstance(value, int) else (_LONG_MIN, _LONG_MAX)
-    if not low <= number <= high:
+    if _LARGEFILE and isinstance(value, int):
+        if not _LLONG_MIN <= number <= _LLONG_MAX:
+            raise OverflowError("int too big to convert")
+    elif not _LONG_MIN <= number <= _LONG_MAX:
         raise OverflowError("Python int too large to convert to C long")
     return number
 

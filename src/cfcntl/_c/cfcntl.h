@@ -18,6 +18,13 @@
 #ifndef CFCNTL_H
 #define CFCNTL_H
 
+/* The .c files are compiled apart from the module cffi makes, which includes Python.h
+   first, and so the C library's headers as pyconfig.h sets them up: large-file
+   support, a 64-bit off_t.  Every .c file must see the same, or on a 32-bit ABI the
+   two sides of one call disagree on off_t and on struct flock (16 bytes against 24 on
+   i386) and F_SETLK is the 32-bit command (issue 16).  On 64-bit ABIs nothing changes. */
+#define _FILE_OFFSET_BITS 64
+#define _LARGEFILE_SOURCE 1
 #define _GNU_SOURCE 1
 #include <errno.h>
 #include <fcntl.h>

@@ -55,6 +55,10 @@ class Contender:
     """Imports, run once, outside the timing."""
     floor: bool = False
     """``stmt`` is a C loop of ``n`` calls that returns its own nanoseconds per call."""
+    recipe: bool = False
+    """A hand-written recipe (the docs' 28-byte ``hhllhh`` format), there to show what
+    it costs and whether it is right on this ABI: its wrong answer (or the kernel's
+    refusal) is a finding the table shows, not a failure of the run."""
 
 
 REFERENCE = "stdlib"
@@ -100,7 +104,7 @@ def _lock_pairs(group: str, cmd: str, ofd: str, helper: str) -> list[Contender]:
 
     return [
         _lock_pair(group, "stdlib", *stdlib("FMT"), _STDLIB),
-        _lock_pair(group, "stdlib-28", *stdlib("FMT28"), _STDLIB),
+        replace(_lock_pair(group, "stdlib-28", *stdlib("FMT28"), _STDLIB), recipe=True),
         _lock_pair(group, "cfcntl", call("W"), call("U"), "from cfcntl import setlk"),
         _lock_pair(group, BARE, bare("W"), bare("U"), _LIB),
         _lock_pair(
@@ -120,7 +124,7 @@ def _getlk(
     call = f"getlk(fd, W, {start}, 100)"
     return [
         Contender(group, "stdlib", stdlib_call("FMT"), stdlib, _STDLIB),
-        Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB),
+        Contender(group, "stdlib-28", stdlib_call("FMT28"), stdlib28, _STDLIB, recipe=True),
         Contender(group, "cfcntl", call, typed, "from cfcntl import getlk"),
         Contender(
             group,
@@ -460,12 +464,15 @@ class Results:
     rows: list[Row]
     rounds: int
     machine: dict[str, str]
+    findings: dict[str, str] = field(default_factory=dict)
+    """The recipes that answered wrongly here ("group impl": what they did), not timed."""
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Results:
         """The run that :meth:`to_json` (``--json``) wrote."""
         rows = [Row(r["group"], r["impl"], [float(x) for x in r["samples"]]) for r in data["rows"]]
-        return cls(rows, int(data["rounds"]), dict(data["machine"]))
+        findings = {str(k): str(v) for k, v in data.get("findings", {}).items()}
+        return cls(rows, int(data["rounds"]), dict(data["machine"]), findings)
 
     def row(self, group: str, impl: str) -> Row | None:
         return next((r for r in self.rows if (r.group, r.impl) == (group, impl)), None)
@@ -509,7 +516,13 @@ class Results:
             verdict = self.verdict(t)
             if verdict is not None:
                 targets.append({**asdict(t), "ratio": verdict[0], "met": verdict[1]})
-        return {"machine": self.machine, "rounds": self.rounds, "rows": rows, "targets": targets}
+        return {
+            "machine": self.machine,
+            "rounds": self.rounds,
+            "rows": rows,
+            "targets": targets,
+            "findings": self.findings,
+        }
 
 
 def machine() -> dict[str, str]:
@@ -578,11 +591,19 @@ def run(
     """Check every contender once, then take ``rounds`` interleaved samples of each.
 
     Each round runs every contender once, starting one further along the table than the
-    round before.  CheckFailed if a contender's answer is wrong.
+    round before.  CheckFailed if a contender's answer is wrong, but a recipe's wrong
+    answer or error is a finding of the results, and the recipe is not timed.
     """
+    findings: dict[str, str] = {}
     with Scene() as scene:
         for c in contenders:
-            scene.check(c, scene.function(c)())
+            try:
+                scene.check(c, scene.function(c)())
+            except (CheckFailed, OSError) as exc:
+                if not c.recipe:
+                    raise
+                findings[f"{c.group} {c.impl}"] = f"wrong answer, the recipe's own bug: {exc}"
+        contenders = tuple(c for c in contenders if f"{c.group} {c.impl}" not in findings)
         samplers = _samplers(scene, contenders, sample)
         rows = [Row(c.group, c.impl) for c in contenders]
         for i in range(rounds):
@@ -592,7 +613,7 @@ def run(
                 rows[j].samples.append(samplers[j]())
     if progress is not None and progress.isatty():
         progress.write("\n")
-    return Results(rows, rounds, machine())
+    return Results(rows, rounds, machine(), findings)
 
 
 def _ratio(value: float | None) -> str:
@@ -624,6 +645,7 @@ def table(results: Results) -> str:
         for k, row in enumerate(r for r in results.rows if r.group == group):
             lines.append(f"{group if k == 0 else '':<16} {row.impl:<{w}} {_cells(results, row)}")
     lines.append("")
+    lines += [f"finding: {key}: {what}" for key, what in results.findings.items()]
     for t in TARGETS:
         verdict = results.verdict(t)
         if verdict is not None:

@@ -312,6 +312,7 @@ def _speed_text(speed: dict[str, Any]) -> list[str]:
             if r["group"] == group
         ]
         lines.append(f"  {group:<16}" + ", ".join(cells))
+    lines += [f"  finding: {key}: {what}" for key, what in speed.get("findings", {}).items()]
     return lines
 
 
