@@ -31,6 +31,9 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 BASE_PACKAGES = ("ca-certificates", "gcc", "libc6-dev")
+# What the device ioctl tests compare with or make their objects with (mkfs, sfdisk, ip),
+# so that they run in every root instead of skipping.
+DEVICE_PACKAGES = ("btrfs-progs", "e2fsprogs", "fdisk", "iproute2", "xfsprogs")
 # Inside a root, everything of a run lives under this directory, bound from the host.
 RUN_MOUNT = "/cfcntl"
 # pip's settings that name a package index.

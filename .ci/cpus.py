@@ -4,10 +4,11 @@
 i386 runs natively (the kernel runs 32-bit x86 binaries); armhf, arm64, ppc64el, s390x
 and mips64el run under Debian's qemu-user-static through binfmt_misc. Each root is made
 with debootstrap --arch (--foreign and the second stage under qemu for the foreign ones)
-from the host's mirror, with python3, its -dev and -venv packages, gcc and libc6-dev, and
-libffi-dev and pkg-config where cffi has no wheel (cffi is then built from its source,
-as a user of that CPU must). The checkout is copied, `pip install '.[test]'` runs in a
-fresh venv, then pytest; one line per ABI: passed, failed, skipped, seconds.
+from the host's mirror, with python3, its -dev and -venv packages, gcc and libc6-dev, the
+device tests' tools (chroots.DEVICE_PACKAGES), and libffi-dev and pkg-config where cffi
+has no wheel (cffi is then built from its source, as a user of that CPU must). The
+checkout is copied, `pip install '.[test]'` runs in a fresh venv, then pytest; one line
+per ABI: passed, failed, skipped, seconds.
 
 The machinery is the interpreter matrix's (.ci/chroots.py): roots cached under
 /var/cache/cfcntl-cpus (--cache), built in a temporary directory and renamed when
@@ -43,6 +44,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # chroots.py, beside this file
 from chroots import (
     BASE_PACKAGES,
+    DEVICE_PACKAGES,
     Result,
     Root,
     SetupError,
@@ -89,7 +91,7 @@ class Abi:
     def packages(self) -> tuple[str, ...]:
         """What its root is built with."""
         ffi = () if self.cffi_wheel else FFI_PACKAGES
-        return tuple(sorted({*BASE_PACKAGES, *PYTHON_PACKAGES, *ffi}))
+        return tuple(sorted({*BASE_PACKAGES, *DEVICE_PACKAGES, *PYTHON_PACKAGES, *ffi}))
 
     def root(self) -> Root:
         """Its Debian root."""

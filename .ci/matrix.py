@@ -44,6 +44,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # chroots.py, beside this file
 from chroots import (
     BASE_PACKAGES,
+    DEVICE_PACKAGES,
     Place,
     Result,
     Root,
@@ -112,14 +113,17 @@ INTERPRETERS = (
 
 
 def roots_for(interpreters: Sequence[Interpreter], arch: str) -> dict[str, Root]:
-    """One root per suite, with the base packages and every interpreter's of that suite.
+    """One root per suite, with the base and device packages and every interpreter's of
+    that suite.
 
     The package list is that of the whole matrix, not of --only, so that a subset run
     shares the full run's roots."""
     packages: dict[str, list[str]] = {}
     for interp in INTERPRETERS:
         if interp.suite:
-            packages.setdefault(interp.suite, list(BASE_PACKAGES)).extend(interp.packages)
+            packages.setdefault(interp.suite, [*BASE_PACKAGES, *DEVICE_PACKAGES]).extend(
+                interp.packages
+            )
     suites = {i.suite for i in interpreters if i.suite}
     return {
         s: Root(s, arch, tuple(sorted(set(packages[s]))), RECIPE) for s in packages if s in suites

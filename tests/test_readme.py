@@ -109,8 +109,9 @@ def test_terminal_example_runs(tmp_path: Path) -> None:
 def test_network_examples_run_in_a_new_namespace(heading: str, tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("needs root (a network namespace)")
-    if shutil.which("unshare") is None:
-        pytest.skip("needs unshare (util-linux)")
+    for tool, package in (("unshare", "util-linux"), ("ip", "iproute2")):
+        if shutil.which(tool) is None:
+            pytest.skip(f"needs {tool} ({package})")
     code = example(heading)
     setup = "import subprocess\nsubprocess.run(['ip', 'link', 'set', 'lo', 'up'], check=True)\n"
     assert run_example(setup + code, tmp_path, "unshare", "--net") == expected(code)
