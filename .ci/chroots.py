@@ -301,8 +301,10 @@ def mounts(pairs: Sequence[Bind]) -> Iterator[None]:
 
 
 def system_binds(root: Path) -> list[Bind]:
-    """/proc, /sys, /dev, /dev/pts and /dev/shm of the host, bound into root."""
-    pairs = []
+    """root bound onto itself, so that the chroot's / is a mount point (else a test's
+    ``unshare --mount --propagation private`` fails with EINVAL there, as it cannot make
+    / private); then /proc, /sys, /dev, /dev/pts and /dev/shm of the host, bound into it."""
+    pairs: list[Bind] = [(str(root), root, False)]
     for path in BINDS:
         (root / path[1:]).mkdir(parents=True, exist_ok=True)
         pairs.append((path, root / path[1:], False))

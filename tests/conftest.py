@@ -332,9 +332,10 @@ class NetNS:
 
     def run(self, *command: str) -> str:
         """``command`` run inside the namespace (its network and mount namespaces, so its
-        /sys): its stdout."""
+        /sys, and the holder's root directory: entering a mount namespace resets the root
+        to the namespace's own, which in a chroot is not the holder's): its stdout."""
         proc = subprocess.run(
-            ["nsenter", "-t", str(self.holder.pid), "-n", "-m", *command],
+            ["nsenter", "-t", str(self.holder.pid), "-n", "-m", "-r", *command],
             check=True,
             capture_output=True,
             text=True,
