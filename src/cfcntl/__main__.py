@@ -36,11 +36,13 @@ def parser() -> argparse.ArgumentParser:
         "bench",
         help="time cfcntl against the stdlib struct path, a ctypes binding and the C floor",
         description="Time each operation (getlk on a free range and on a held one, "
-        "setlk lock+unlock, OFD lock+unlock, getfl, fionread, get_winsize) through every "
-        "implementation: the stdlib struct.pack + fcntl path (the reference; also the docs' "
-        "28-byte 'hhllhh' recipe), cfcntl, cfcntl.compat, the ctypes binding, and the C floor (the "
-        "same syscall in a C loop). Every answer is checked once; the implementations run "
-        "interleaved, round by round, and the table shows medians: ns per call, the "
+        "setlk lock+unlock, OFD lock+unlock, getfl, fionread, get_winsize, and one getter "
+        "per device family: tiocoutq, if-mtu, figetbsz) through every implementation: the "
+        "stdlib struct.pack + fcntl path (the reference; also the docs' 28-byte 'hhllhh' "
+        "recipe), the same through `cfcntl check`'s wrappers, cfcntl, cfcntl.compat, the "
+        "ctypes binding, and the C floor (the same syscall in a C loop). Every answer is "
+        "checked once; the implementations run interleaved, round by round, and the table "
+        "shows medians: ns per call, the "
         "stdlib's time over each one's (above 1: faster) and each one's over the floor's.",
         epilog="Timing is only as quiet as the machine: close other work for stable numbers.",
     )
