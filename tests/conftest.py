@@ -520,6 +520,49 @@ def unemulated(run_c: RunC) -> Unemulated:
     return check
 
 
+# cfcntl's timed wait (src/cfcntl/_c/lockwait.c) borrows the highest real-time signal
+# nobody handles and aims a SIGEV_THREAD_ID timer with it at the waiting thread. qemu-user
+# 7.2 accepts a handler for the guest's SIGRTMAX and SIGRTMAX-1 but cannot map them onto
+# host signals (it keeps those for itself): timer_create answers EINVAL.
+TIMED_WAIT_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+static void wake(int sig, siginfo_t *info, void *context) { (void)sig; (void)info; (void)context; }
+int main(void) {
+    struct sigaction mine;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_sigaction = wake;
+    mine.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGRTMAX, &mine, NULL) != 0) { printf("%d\n", errno); return 1; }
+    struct sigevent event;
+    memset(&event, 0, sizeof event);
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGRTMAX;
+    event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    int timer;
+    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer) != 0) {
+        printf("%d\n", errno);
+        return 1;
+    }
+    syscall(SYS_timer_delete, timer);
+    return 0;
+}
+"""
+
+
+@pytest.fixture
+def timed_waits(unemulated: Unemulated) -> None:
+    """Skip under an emulator that refuses the timer of cfcntl's timed wait (a lock
+    acquired with a timeout > 0 that has to wait)."""
+    unemulated("a SIGEV_THREAD_ID timer with SIGRTMAX", TIMED_WAIT_PROGRAM, "EINVAL")
+
+
 # ---------------------------------------------------------------- the docs' 28-byte recipe
 
 

@@ -104,7 +104,27 @@ def test_requests_are_refused_where_the_kernel_follows_pointers_or_takes_none(
         ioctls.none(slave, termios.TCGETS)
 
 
-def test_an_unknown_sizeless_request_needs_a_vouched_size(pty: tuple[int, int]) -> None:
+# qemu-user answers an ioctl it does not know itself (ENOSYS), never asking the kernel.
+UNKNOWN_IOCTL_PROGRAM = r"""
+#include <errno.h>
+#include <pty.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) {
+    int master, slave, arg = 0;
+    if (openpty(&master, &slave, NULL, NULL, NULL) == 0 && ioctl(slave, _IO('T', 0x99), &arg) != 0
+        && errno == ENOTTY)
+        return 0;
+    printf("%d\n", errno);
+    return 1;
+}
+"""
+
+
+def test_an_unknown_sizeless_request_needs_a_vouched_size(
+    pty: tuple[int, int], unemulated: Callable[..., None]
+) -> None:
+    unemulated("an unknown ioctl (the kernel's ENOTTY)", UNKNOWN_IOCTL_PROGRAM, "ENOSYS")
     _, slave = pty
     unknown = ioc.IO("T", 0x99)
     assert unknown not in ioctls.REQUESTS.values()
@@ -532,7 +552,27 @@ def test_ficlone_by_value_passes_the_source_descriptor(tmp_path: Path, regular: 
         os.close(dst)
 
 
-def test_tiocsig_by_value_sends_the_signal_number(pty: tuple[int, int]) -> None:
+# qemu-user 7.2 does not know TIOCSIG (ENOSYS under qemu-arm-static).
+TIOCSIG_PROGRAM = r"""
+#include <errno.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) {
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) == 0 && ioctl(master, TIOCSIG, SIGINT) == 0)
+        return 0;
+    printf("%d\n", errno);
+    return 1;
+}
+"""
+
+
+def test_tiocsig_by_value_sends_the_signal_number(
+    pty: tuple[int, int], unemulated: Callable[..., None]
+) -> None:
+    unemulated("TIOCSIG", TIOCSIG_PROGRAM)
     # The pty's slave is nobody's controlling terminal: no process group gets the signal.
     master, _ = pty
     tiocsig = ioctls.REQUESTS["TIOCSIG"]
