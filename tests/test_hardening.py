@@ -278,6 +278,7 @@ def test_a_handlers_get_rw_hint_does_not_change_the_answer(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- fork
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_child_forked_during_a_timed_wait_can_wait_with_a_timeout(tmp_path: Path) -> None:
     # A thread runs the timed wait's C set-up in a tight loop (a deadline already passed,
@@ -396,6 +397,7 @@ def test_int_arguments_take_index(regular: int) -> None:
 # --------------------------------------------------------------------------- lock timeouts
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.parametrize("timeout", [1e10, 1e300, 10**400], ids=str)
 def test_a_huge_timeout_waits_without_a_raw_cffi_error(tmp_path: Path, timeout: float) -> None:
     # Before: OverflowError ("int too big to convert", "cannot convert float infinity to

@@ -116,6 +116,7 @@ def thread_cpu() -> float:
     return time.thread_time()
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_timeout_precision_and_cpu(path: Path, hold: Hold) -> None:
     """A 1 s wait for a lock held elsewhere raises TimeoutError after 1 s (not before, and
     within the ~50 ms promised plus scheduling noise) using a few ms of CPU; timeout=0
@@ -138,8 +139,14 @@ def test_timeout_precision_and_cpu(path: Path, hold: Hold) -> None:
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_dying_holder_lets_the_waiter_in(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0, ofd=True)")
     lock = Lock(path, timeout=timeout)
     got = threading.Event()
@@ -161,10 +168,16 @@ class Interrupted(Exception):
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_raising_handler_ends_the_wait(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """SIGUSR1 during the wait: the handler's exception ends it, and nothing is held (once
     the holder goes, the file is free)."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
 
     def handler(signum: int, frame: object) -> None:
@@ -193,10 +206,16 @@ def test_a_raising_handler_ends_the_wait(
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_returning_handler_lets_the_wait_go_on(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A handler that returns: the wait resumes (seen asleep again) and takes the lock
     when the holder goes."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     handled = threading.Event()
 
