@@ -239,8 +239,12 @@ def test_fcntl_int_corners(fd: Fd, args: tuple[Any, ...]) -> None:
 )
 def test_fcntl_buffer_corners(make_arg: Callable[[], Any]) -> None:
     # F_GETLK on a zeroed struct flock is EINVAL (l_type 0 is F_RDLCK on x86: fine);
-    # either way both must agree, including the bytes returned.
-    same("fcntl", "file", (F.F_GETLK,), make_arg)
+    # either way both must agree, including the bytes returned.  An empty argument
+    # leaves the whole struct flock to what follows the copy in the stdlib's buffer:
+    # before 3.14 (no guard bytes) its uninitialized stack, which decides whether the
+    # kernel answers EINVAL (seen both ways in one process under qemu-arm).
+    if sys.version_info >= (3, 14) or make_arg() != b"":
+        same("fcntl", "file", (F.F_GETLK,), make_arg)
     same("fcntl", "pipe_r", (F.F_GETFL,), make_arg)
 
 
