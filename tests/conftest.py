@@ -563,6 +563,38 @@ def timed_waits(unemulated: Unemulated) -> None:
     unemulated("a SIGEV_THREAD_ID timer with SIGRTMAX", TIMED_WAIT_PROGRAM, "EINVAL")
 
 
+def tty_ioctl_program(*requests: str) -> str:
+    """A C program for ``unemulated(what, program, "ENOSYS")``: each request of
+    <asm/ioctls.h> on a new pty's slave, with a zeroed buffer as the argument; it fails
+    (printing the errno) only when one gets ENOSYS, what qemu-user answers for an ioctl it
+    does not know (the kernel's own answer, ENOTTY or EINVAL included, means it was
+    asked)."""
+    failed = 'errno == ENOSYS) { printf("%d\\n", errno); return 1; }\n'
+    calls = "".join(f"    if (ioctl(slave, {r}, buf) != 0 && {failed}" for r in requests)
+    return (
+        "#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <stdio.h>\n"
+        "#include <stdlib.h>\n#include <asm/termbits.h>\n#include <asm/ioctls.h>\n"
+        "int ioctl(int fd, unsigned long request, ...);\n"
+        "int main(void) {\n    static char buf[4096];\n"
+        "    int master = posix_openpt(O_RDWR | O_NOCTTY);\n"
+        "    if (master < 0 || grantpt(master) || unlockpt(master)) return 2;\n"
+        "    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);\n"
+        "    if (slave < 0) return 2;\n"
+        f"{calls}    return 0;\n}}\n"
+    )
+
+
+@pytest.fixture
+def tty_ioctls_emulated(unemulated: Unemulated) -> Callable[..., None]:
+    """``tty_ioctls_emulated(*requests)``: skip under an emulator that does not know one
+    of these tty ioctls (tty_ioctl_program under it gets ENOSYS)."""
+
+    def check(*requests: str) -> None:
+        unemulated(", ".join(requests), tty_ioctl_program(*requests), "ENOSYS")
+
+    return check
+
+
 # ---------------------------------------------------------------- the docs' 28-byte recipe
 
 

@@ -488,7 +488,8 @@ print(json.dumps({
 """
 
 
-def test_a_struct_or_array_answer_owns_its_memory() -> None:
+def test_a_struct_or_array_answer_owns_its_memory(tty_ioctls_emulated: Callable[..., None]) -> None:
+    tty_ioctls_emulated("TCGETS2")
     # Before: read/readwrite with an array ctype returned arg[0], a view into the buffer
     # freed when the call returned (the debug allocator fills freed memory with 0xdd).
     proc = subprocess.run(

@@ -344,7 +344,11 @@ def test_fs_getversion_agrees_with_the_stdlib(regular: int) -> None:
 # --------------------------------------------------------------------------- generic calls
 
 
-def test_generic_calls(queued: socket.socket, regular: int) -> None:
+def test_generic_calls(
+    queued: socket.socket,
+    regular: int,
+    tiocgexcl_emulated: None,  # its last call: TIOCGEXCL
+) -> None:
     fd = queued.fileno()
     assert ioctls.read(fd, cfcntl.FIONREAD, "int") == QUEUED
     assert ioctls.readwrite(fd, cfcntl.FIONREAD, "int", 99) == QUEUED  # written back

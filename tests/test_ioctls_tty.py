@@ -84,7 +84,10 @@ def test_tcsets_is_seen_by_the_stdlib(pty: tuple[int, int]) -> None:
         assert termios.tcgetattr(slave)[3] == attrs.lflag
 
 
-def test_termios2_speeds_and_any_baud_rate(pty: tuple[int, int]) -> None:
+def test_termios2_speeds_and_any_baud_rate(
+    pty: tuple[int, int], tty_ioctls_emulated: Callable[..., None]
+) -> None:
+    tty_ioctls_emulated("TCGETS2")
     _, slave = pty
     if not lib.CF_TERMIOS2:
         with pytest.raises(NotImplementedError, match="TCGETS2"):
@@ -145,8 +148,11 @@ def test_modem_lines_on_a_pty_are_enotty(pty: tuple[int, int]) -> None:
     assert exc.value.errno == errno.ENOTTY
 
 
-def test_break_on_and_off(pty: tuple[int, int], regular: int) -> None:
+def test_break_on_and_off(
+    pty: tuple[int, int], regular: int, tty_ioctls_emulated: Callable[..., None]
+) -> None:
     """A pty has no break control, so the kernel accepts and ignores it; a file is ENOTTY."""
+    tty_ioctls_emulated("TIOCSBRK", "TIOCCBRK")
     _, slave = pty
     ioctls.tiocsbrk(slave)
     ioctls.tioccbrk(slave)
@@ -220,7 +226,8 @@ def test_serial_struct_set_and_restored(serial: int) -> None:
     assert ioctls.tiocgserial(serial) == before
 
 
-def test_rs485_and_counters(serial: int) -> None:
+def test_rs485_and_counters(serial: int, tty_ioctls_emulated: Callable[..., None]) -> None:
+    tty_ioctls_emulated("TIOCGRS485", "TIOCGICOUNT")
     rs485 = ioctls.tiocgrs485(serial)
     raw = stdlib_struct(serial, "TIOCGRS485", "struct serial_rs485")
     assert raw["flags"] == rs485.flags
@@ -242,7 +249,10 @@ def test_rs485_and_counters(serial: int) -> None:
     assert counters.rx == raw["rx"] and isinstance(raw["tx"], int) and raw["tx"] >= counters.tx
 
 
-def test_serial_calls_on_a_pty_are_enotty(pty: tuple[int, int]) -> None:
+def test_serial_calls_on_a_pty_are_enotty(
+    pty: tuple[int, int], tty_ioctls_emulated: Callable[..., None]
+) -> None:
+    tty_ioctls_emulated("TIOCGRS485", "TIOCGICOUNT")
     _, slave = pty
     for call in (ioctls.tiocgserial, ioctls.tiocgicount, ioctls.tiocgrs485):
         with pytest.raises(OSError) as exc:
