@@ -520,6 +520,33 @@ def unemulated(run_c: RunC) -> Unemulated:
     return check
 
 
+@pytest.fixture
+def misemulated(run_c: RunC) -> Unemulated:
+    """``misemulated(what, program)``: skip the test when it runs under a user-mode
+    emulator that makes ``what`` succeed without the kernel's answer (qemu-user copies
+    back less than the kernel wrote, or nothing).
+
+    ``program`` is a C program making the same call: it exits with 0 when the answer is
+    the kernel's, and otherwise prints what it got instead on its last line and exits
+    with 3. It is compiled and run under the same emulator (run_c); the test skips only
+    on exit status 3, and the skip says what the program saw; any other failure is
+    raised. Natively nothing is run and nothing skipped: the test must pass."""
+
+    def check(what: str, program: str) -> None:
+        name = emulator()
+        if name is None:
+            return
+        try:
+            run_c(program)
+        except subprocess.CalledProcessError as failed:
+            last = (failed.stdout or "").strip().splitlines()[-1:] or ["?"]
+            if failed.returncode == 3:
+                pytest.skip(f"{name} answers {what} wrongly: a C program under it got {last[0]}")
+            raise
+
+    return check
+
+
 # cfcntl's timed wait (src/cfcntl/_c/lockwait.c) borrows the highest real-time signal
 # nobody handles and aims a SIGEV_THREAD_ID timer with it at the waiting thread. qemu-user
 # 7.2 accepts a handler for the guest's SIGRTMAX and SIGRTMAX-1 but cannot map them onto
