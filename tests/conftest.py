@@ -521,6 +521,108 @@ def unemulated(run_c: RunC) -> Unemulated:
     return check
 
 
+@pytest.fixture
+def misemulated(run_c: RunC) -> Unemulated:
+    """``misemulated(what, program)``: skip the test when it runs under a user-mode
+    emulator that makes ``what`` succeed without the kernel's answer (qemu-user copies
+    back less than the kernel wrote, or nothing).
+
+    ``program`` is a C program making the same call: it exits with 0 when the answer is
+    the kernel's, and otherwise prints what it got instead on its last line and exits
+    with 3. It is compiled and run under the same emulator (run_c); the test skips only
+    on exit status 3, and the skip says what the program saw; any other failure is
+    raised. Natively nothing is run and nothing skipped: the test must pass."""
+
+    def check(what: str, program: str) -> None:
+        name = emulator()
+        if name is None:
+            return
+        try:
+            run_c(program)
+        except subprocess.CalledProcessError as failed:
+            last = (failed.stdout or "").strip().splitlines()[-1:] or ["?"]
+            if failed.returncode == 3:
+                pytest.skip(f"{name} answers {what} wrongly: a C program under it got {last[0]}")
+            raise
+
+    return check
+
+
+# cfcntl's timed wait (src/cfcntl/_c/lockwait.c) borrows the highest real-time signal
+# nobody handles and aims a SIGEV_THREAD_ID timer with it at the waiting thread. qemu-user
+# 7.2 accepts a handler for the guest's SIGRTMAX and SIGRTMAX-1 but cannot map them onto
+# host signals (it keeps those for itself): timer_create answers EINVAL.
+TIMED_WAIT_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+static void wake(int sig, siginfo_t *info, void *context) { (void)sig; (void)info; (void)context; }
+int main(void) {
+    struct sigaction mine;
+    memset(&mine, 0, sizeof mine);
+    mine.sa_sigaction = wake;
+    mine.sa_flags = SA_SIGINFO;
+    if (sigaction(SIGRTMAX, &mine, NULL) != 0) { printf("%d\n", errno); return 1; }
+    struct sigevent event;
+    memset(&event, 0, sizeof event);
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGRTMAX;
+    event._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+    int timer;
+    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer) != 0) {
+        printf("%d\n", errno);
+        return 1;
+    }
+    syscall(SYS_timer_delete, timer);
+    return 0;
+}
+"""
+
+
+@pytest.fixture
+def timed_waits(unemulated: Unemulated) -> None:
+    """Skip under an emulator that refuses the timer of cfcntl's timed wait (a lock
+    acquired with a timeout > 0 that has to wait)."""
+    unemulated("a SIGEV_THREAD_ID timer with SIGRTMAX", TIMED_WAIT_PROGRAM, "EINVAL")
+
+
+def tty_ioctl_program(*requests: str) -> str:
+    """A C program for ``unemulated(what, program, "ENOSYS")``: each request of
+    <asm/ioctls.h> on a new pty's slave, with a zeroed buffer as the argument; it fails
+    (printing the errno) only when one gets ENOSYS, what qemu-user answers for an ioctl it
+    does not know (the kernel's own answer, ENOTTY or EINVAL included, means it was
+    asked)."""
+    failed = 'errno == ENOSYS) { printf("%d\\n", errno); return 1; }\n'
+    calls = "".join(f"    if (ioctl(slave, {r}, buf) != 0 && {failed}" for r in requests)
+    return (
+        "#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <stdio.h>\n"
+        "#include <stdlib.h>\n#include <asm/termbits.h>\n#include <asm/ioctls.h>\n"
+        "int ioctl(int fd, unsigned long request, ...);\n"
+        "int main(void) {\n    static char buf[4096];\n"
+        "    int master = posix_openpt(O_RDWR | O_NOCTTY);\n"
+        "    if (master < 0 || grantpt(master) || unlockpt(master)) return 2;\n"
+        "    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);\n"
+        "    if (slave < 0) return 2;\n"
+        f"{calls}    return 0;\n}}\n"
+    )
+
+
+@pytest.fixture
+def tty_ioctls_emulated(unemulated: Unemulated) -> Callable[..., None]:
+    """``tty_ioctls_emulated(*requests)``: skip under an emulator that does not know one
+    of these tty ioctls (tty_ioctl_program under it gets ENOSYS)."""
+
+    def check(*requests: str) -> None:
+        unemulated(", ".join(requests), tty_ioctl_program(*requests), "ENOSYS")
+
+    return check
+
+
 # ---------------------------------------------------------------- the docs' 28-byte recipe
 
 

@@ -19,6 +19,7 @@ from cfcntl import F_WRLCK as W
 from cfcntl.tools.lockchild import TIMEOUT, Hold, WaitForWaiter
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_timeout_keeps_the_loop_running_and_costs_no_cpu(path: Path, hold: Hold) -> None:
     """A 0.3 s wait for a lock held by another process ends in TimeoutError at 0.3 s;
     meanwhile a ticker task ran (the loop was never blocked) and the process used a few
@@ -50,6 +51,7 @@ def test_timeout_keeps_the_loop_running_and_costs_no_cpu(path: Path, hold: Hold)
     assert cpu < 0.05
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_cancelled_waiter_holds_nothing_and_leaves_no_thread(
     path: Path, hold: Hold, wait_for_waiter: WaitForWaiter
 ) -> None:
@@ -78,6 +80,7 @@ def test_cancelled_waiter_holds_nothing_and_leaves_no_thread(
     assert cfcntl.file_locks(path) == []
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_a_dying_holder_lets_the_waiter_in(
     path: Path, hold: Hold, wait_for_waiter: WaitForWaiter
 ) -> None:
@@ -95,6 +98,7 @@ def test_a_dying_holder_lets_the_waiter_in(
     asyncio.run(main())
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_a_thousand_waiters_one_thread_no_lost_update(path: Path) -> None:
     """1,000 tasks, each with its own AsyncLock, increment a counter in the file with a
     yield to the loop inside: exactly 1,000, and while they queued at most one thread

@@ -35,10 +35,16 @@ def test_quick_bench_table_and_json(tmp_path: Path, recipe_28_right: bool) -> No
     data = json.loads(out.read_text())
     assert data["rounds"] == 5
     rows = {(r["group"], r["impl"]): r for r in data["rows"]}
-    # the 28-byte recipe answers wrongly on a 32-bit ABI: a finding, not timed
+    # the 28-byte recipe answers wrongly on a 32-bit ABI: a finding, not timed.  There the
+    # kernel reads the struct flock's tail from what follows the 16 packed bytes in the
+    # stdlib's buffer (uninitialized before 3.14), so a group's check can pass by chance
+    # (getlk-conflict did under qemu-arm): every finding is a recipe, and there is one.
     recipes = {(c.group, c.impl) for c in bench.CONTENDERS if c.recipe}
     found = {tuple(key.split()) for key in data["findings"]}
-    assert found == (set() if recipe_28_right else recipes)
+    if recipe_28_right:
+        assert found == set()
+    else:
+        assert found and found <= recipes
     assert all(f"finding: {key}: wrong answer" in proc.stdout for key in data["findings"])
     assert set(rows) == {(c.group, c.impl) for c in bench.CONTENDERS} - found
     for (group, impl), row in rows.items():

@@ -13,12 +13,15 @@ from __future__ import annotations
 import contextlib
 import errno
 import fcntl
+import functools
 import os
 import re
 import resource
 import signal
 import socket
 import struct
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -74,6 +77,16 @@ def sealable(fds: Callable[[int], int]) -> int:
     return fds(os.memfd_create("cfcntl-test", os.MFD_ALLOW_SEALING))
 
 
+@functools.cache
+def tasks_of_one_thread() -> int:
+    """How many tasks /proc/self/task lists in a single-threaded interpreter: 1 natively;
+    under qemu-user also the emulator's own thread (its RCU thread, which blocks every
+    signal), counted in a child of the same interpreter."""
+    code = "import os; print(len(os.listdir('/proc/self/task')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return int(out.stdout)
+
+
 @contextlib.contextmanager
 def blocked(*signals: int) -> Iterator[None]:
     """Block ``signals`` in this thread; drain what is pending before unblocking.
@@ -86,7 +99,7 @@ def blocked(*signals: int) -> Iterator[None]:
     # A joined Python thread's OS thread may still be exiting, with these signals
     # unblocked: a process-directed signal could pick it and kill the process.
     deadline = time.monotonic() + 10
-    while len(os.listdir("/proc/self/task")) > 1:
+    while len(os.listdir("/proc/self/task")) > tasks_of_one_thread():
         assert time.monotonic() < deadline, "a finished thread never exited"
         time.sleep(0.001)
     old = signal.pthread_sigmask(signal.SIG_BLOCK, signals)

@@ -104,7 +104,27 @@ def test_requests_are_refused_where_the_kernel_follows_pointers_or_takes_none(
         ioctls.none(slave, termios.TCGETS)
 
 
-def test_an_unknown_sizeless_request_needs_a_vouched_size(pty: tuple[int, int]) -> None:
+# qemu-user answers an ioctl it does not know itself (ENOSYS), never asking the kernel.
+UNKNOWN_IOCTL_PROGRAM = r"""
+#include <errno.h>
+#include <pty.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) {
+    int master, slave, arg = 0;
+    if (openpty(&master, &slave, NULL, NULL, NULL) == 0 && ioctl(slave, _IO('T', 0x99), &arg) != 0
+        && errno == ENOTTY)
+        return 0;
+    printf("%d\n", errno);
+    return 1;
+}
+"""
+
+
+def test_an_unknown_sizeless_request_needs_a_vouched_size(
+    pty: tuple[int, int], unemulated: Callable[..., None]
+) -> None:
+    unemulated("an unknown ioctl (the kernel's ENOTTY)", UNKNOWN_IOCTL_PROGRAM, "ENOSYS")
     _, slave = pty
     unknown = ioc.IO("T", 0x99)
     assert unknown not in ioctls.REQUESTS.values()
@@ -258,6 +278,7 @@ def test_a_handlers_get_rw_hint_does_not_change_the_answer(tmp_path: Path) -> No
 # --------------------------------------------------------------------------- fork
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.filterwarnings("ignore:This process .* is multi-threaded:DeprecationWarning")
 def test_a_child_forked_during_a_timed_wait_can_wait_with_a_timeout(tmp_path: Path) -> None:
     # A thread runs the timed wait's C set-up in a tight loop (a deadline already passed,
@@ -376,6 +397,7 @@ def test_int_arguments_take_index(regular: int) -> None:
 # --------------------------------------------------------------------------- lock timeouts
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.parametrize("timeout", [1e10, 1e300, 10**400], ids=str)
 def test_a_huge_timeout_waits_without_a_raw_cffi_error(tmp_path: Path, timeout: float) -> None:
     # Before: OverflowError ("int too big to convert", "cannot convert float infinity to
@@ -466,7 +488,8 @@ print(json.dumps({
 """
 
 
-def test_a_struct_or_array_answer_owns_its_memory() -> None:
+def test_a_struct_or_array_answer_owns_its_memory(tty_ioctls_emulated: Callable[..., None]) -> None:
+    tty_ioctls_emulated("TCGETS2")
     # Before: read/readwrite with an array ctype returned arg[0], a view into the buffer
     # freed when the call returned (the debug allocator fills freed memory with 0xdd).
     proc = subprocess.run(
@@ -532,7 +555,27 @@ def test_ficlone_by_value_passes_the_source_descriptor(tmp_path: Path, regular: 
         os.close(dst)
 
 
-def test_tiocsig_by_value_sends_the_signal_number(pty: tuple[int, int]) -> None:
+# qemu-user 7.2 does not know TIOCSIG (ENOSYS under qemu-arm-static).
+TIOCSIG_PROGRAM = r"""
+#include <errno.h>
+#include <pty.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) {
+    int master, slave;
+    if (openpty(&master, &slave, NULL, NULL, NULL) == 0 && ioctl(master, TIOCSIG, SIGINT) == 0)
+        return 0;
+    printf("%d\n", errno);
+    return 1;
+}
+"""
+
+
+def test_tiocsig_by_value_sends_the_signal_number(
+    pty: tuple[int, int], unemulated: Callable[..., None]
+) -> None:
+    unemulated("TIOCSIG", TIOCSIG_PROGRAM)
     # The pty's slave is nobody's controlling terminal: no process group gets the signal.
     master, _ = pty
     tiocsig = ioctls.REQUESTS["TIOCSIG"]

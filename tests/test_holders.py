@@ -10,6 +10,8 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
+
 import cfcntl
 from cfcntl import F_RDLCK as R, F_WRLCK as W, Holder, Lock
 from cfcntl.tools.lockchild import Hold, WaitForWaiter
@@ -46,6 +48,7 @@ def test_every_kind_with_its_holder(path: Path, hold: Hold) -> None:
     assert cfcntl.file_locks(path) == []
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_a_waiter_is_listed_as_waiting(
     wait_for_waiter: WaitForWaiter, path: Path, hold: Hold
 ) -> None:

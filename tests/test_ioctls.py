@@ -216,11 +216,42 @@ def test_no_controlling_terminal_is_enotty(pty: tuple[int, int]) -> None:
     assert errno_of(lambda: stdlib_int(slave, cfcntl.TIOCGSID)) == errno.ENOTTY
 
 
-def test_controlling_terminal_in_a_new_session(pty: tuple[int, int]) -> None:
+# qemu-user 7.2 answers TIOCGSID with 0 and writes no session id (qemu-arm-static).
+TIOCGSID_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <pty.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+int main(void) {
+    int master, slave, status;
+    if (openpty(&master, &slave, NULL, NULL, NULL) != 0) return 2;
+    pid_t pid = fork();
+    if (pid == 0) {
+        pid_t sid = -1;
+        setsid();
+        if (ioctl(slave, TIOCSCTTY, 0) != 0 || ioctl(slave, TIOCGSID, &sid) != 0) _exit(2);
+        if (sid == getpid()) _exit(0);
+        printf("session %d for process %d\n", (int)sid, (int)getpid());
+        fflush(stdout);
+        _exit(3);
+    }
+    waitpid(pid, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 2;
+}
+"""
+
+
+def test_controlling_terminal_in_a_new_session(
+    pty: tuple[int, int], misemulated: Callable[..., None]
+) -> None:
     """In a forked child that has made itself a session leader: TIOCSCTTY takes the pty,
     TIOCGSID/TIOCGPGRP name the child's session and group, TIOCSPGRP sets the group,
     TIOCNOTTY gives the terminal up.  The child reports through a pipe.  (The number
     0x5429 is TIOCGSID for the stdlib, whose termios module lacks the name.)"""
+    misemulated("TIOCGSID", TIOCGSID_PROGRAM)
     _, slave = pty
     r, w = os.pipe()
     pid = os.fork()
@@ -344,7 +375,11 @@ def test_fs_getversion_agrees_with_the_stdlib(regular: int) -> None:
 # --------------------------------------------------------------------------- generic calls
 
 
-def test_generic_calls(queued: socket.socket, regular: int) -> None:
+def test_generic_calls(
+    queued: socket.socket,
+    regular: int,
+    tiocgexcl_emulated: None,  # its last call: TIOCGEXCL
+) -> None:
     fd = queued.fileno()
     assert ioctls.read(fd, cfcntl.FIONREAD, "int") == QUEUED
     assert ioctls.readwrite(fd, cfcntl.FIONREAD, "int", 99) == QUEUED  # written back

@@ -15,6 +15,7 @@ import pytest
 from cfcntl.tools import lockbench
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_quick_run_through_the_cli(tmp_path: Path) -> None:
     out = tmp_path / "locks.json"
     proc = subprocess.run(

@@ -80,6 +80,7 @@ def test_shared_exclusive_and_byte_ranges(path: Path) -> None:
         low.acquire()
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_upgrade_and_downgrade_in_place(path: Path) -> None:
     """acquire(shared=...) on a held Lock converts it.  An upgrade blocked by another
     reader times out and keeps the read lock; once the reader goes it succeeds, and a
@@ -138,12 +139,18 @@ def test_bad_arguments(path: Path) -> None:
 
 @pytest.mark.parametrize("timeout", [None, 5.0])
 def test_edeadlk_is_raised_not_hung(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """POSIX Locks: we hold byte 0, a child holds byte 1 and waits for byte 0; our wait
     for byte 1 would close the cycle and the kernel answers EDEADLK, with or without a
     timeout.  Our byte 0 stays held until released, which ends the child's wait.  A
     watchdog kills the child should the kernel not detect the cycle."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     fd = os.open(path, os.O_RDWR)
     mine = Lock(fd, start=0, length=1, ofd=False)
     mine.acquire()
@@ -182,6 +189,7 @@ def test_holders_name_the_process(path: Path, hold: Hold) -> None:
     )
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_timed_wait_leaves_no_timer_and_no_handler_change(path: Path) -> None:
     """The timed wait deletes its timer (/proc/self/timers is empty after) and changes no
     Python-visible signal handler."""

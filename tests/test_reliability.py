@@ -116,6 +116,7 @@ def thread_cpu() -> float:
     return time.thread_time()
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_timeout_precision_and_cpu(path: Path, hold: Hold) -> None:
     """A 1 s wait for a lock held elsewhere raises TimeoutError after 1 s (not before, and
     within the ~50 ms promised plus scheduling noise) using a few ms of CPU; timeout=0
@@ -138,8 +139,14 @@ def test_timeout_precision_and_cpu(path: Path, hold: Hold) -> None:
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_dying_holder_lets_the_waiter_in(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0, ofd=True)")
     lock = Lock(path, timeout=timeout)
     got = threading.Event()
@@ -161,10 +168,16 @@ class Interrupted(Exception):
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_raising_handler_ends_the_wait(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """SIGUSR1 during the wait: the handler's exception ends it, and nothing is held (once
     the holder goes, the file is free)."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
 
     def handler(signum: int, frame: object) -> None:
@@ -193,10 +206,16 @@ def test_a_raising_handler_ends_the_wait(
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_a_returning_handler_lets_the_wait_go_on(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """A handler that returns: the wait resumes (seen asleep again) and takes the lock
     when the holder goes."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     handled = threading.Event()
 
@@ -222,9 +241,15 @@ def test_a_returning_handler_lets_the_wait_go_on(
 
 @pytest.mark.parametrize("timeout", [None, TIMEOUT])
 def test_acquire_releases_the_gil(
-    wait_for_waiter: WaitForWaiter, path: Path, hold: Hold, timeout: float | None
+    wait_for_waiter: WaitForWaiter,
+    path: Path,
+    hold: Hold,
+    timeout: float | None,
+    request: pytest.FixtureRequest,
 ) -> None:
     """Another Python thread counts to 100000 while acquire is confirmed still waiting."""
+    if timeout is not None:
+        request.getfixturevalue("timed_waits")
     child = hold(f"cfcntl.setlk(fd, {W}, 0, 0)")
     lock = Lock(path, timeout=timeout)
     waiter = threading.Thread(target=lock.acquire, daemon=True)
@@ -405,6 +430,7 @@ def rss() -> int:
     return int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_a_million_typed_calls_leak_nothing(path: Path) -> None:
     """A million getlk/setlk calls (half of the getlk ones finding a conflict, so building a
     Flock) plus Lock acquire/release and failed timed waits: RSS and the number of open
@@ -475,6 +501,7 @@ asyncio.run(main())
 """
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.parametrize("locked", ["async", "semaphore"])
 def test_no_lost_update_async_and_semaphore(
     path: Path, locked: str, together: Callable[..., None]
@@ -491,6 +518,7 @@ def test_no_lost_update_async_and_semaphore(
     assert any(run("none") < 1200 for _ in range(10))
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_a_raising_handler_ends_a_semaphore_wait(
     wait_for_waiter: WaitForWaiter, path: Path
 ) -> None:

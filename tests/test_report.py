@@ -118,7 +118,12 @@ def test_report_json_has_parity_speed_and_ctypes(recipe_28_right: bool) -> None:
     assert data["parity"]["queries"] == len(report.queries(1))
     found = {tuple(key.split()) for key in data["speed"]["findings"]}
     recipes = {(c.group, c.impl) for c in bench.CONTENDERS if c.recipe}
-    assert found == (set() if recipe_28_right else recipes)  # a finding, not a failure
+    # a finding, not a failure; on a 32-bit ABI a recipe group's check can pass by chance
+    # (see test_bench_cli): every finding is a recipe, and there is one
+    if recipe_28_right:
+        assert found == set()
+    else:
+        assert found and found <= recipes
     assert {(r["group"], r["impl"]) for r in data["speed"]["rows"]} == {
         (c.group, c.impl) for c in bench.CONTENDERS
     } - found

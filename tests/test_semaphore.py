@@ -36,6 +36,7 @@ for _ in range(rounds):
 """
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_at_most_n_holders_across_processes(tmp_path: Path, together: Callable[..., None]) -> None:
     """6 processes x 40 rounds through a Semaphore of 2: the most ever inside at once,
     counted under a Lock, is 2 (and reaches 2: the count can see concurrency)."""
@@ -68,6 +69,7 @@ def test_threads_share_one_semaphore(path: Path) -> None:
         sem.release()
 
 
+@pytest.mark.usefixtures("timed_waits")
 @pytest.mark.parametrize("freed", [0, 1])
 def test_the_waiter_wakes_when_any_slot_frees(
     path: Path, wait_for_waiter: WaitForWaiter, freed: int
@@ -94,6 +96,7 @@ def test_the_waiter_wakes_when_any_slot_frees(
             child.stop()
 
 
+@pytest.mark.usefixtures("timed_waits")
 def test_timeout_precision_and_cpu(path: Path) -> None:
     """All slots taken: a 0.3 s acquire raises TimeoutError after 0.3 s using a few ms of
     CPU; timeout=0 fails at once; nothing is left held or waiting."""
