@@ -10,6 +10,7 @@ Not a script: both scripts import it from their own directory.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import ctypes
 import dataclasses
@@ -728,3 +729,48 @@ def in_namespace(script: Path, argv: Sequence[str], marker: str, cache: Path) ->
         print(f"{script.name}: mounts left on the host: {leaks}", file=sys.stderr)
         return 1
     return rc
+
+
+def run_arguments(
+    parser: argparse.ArgumentParser, things: str, default_cache: Path, argv: Sequence[str]
+) -> argparse.Namespace:
+    """The options the matrix and the CPU script share (``things``: what ``--only`` picks,
+    "interpreters" or "ABIs"), parsed from argv, with the tree and the cache resolved."""
+    one = things[:-1]
+    parser.add_argument(
+        "--only", metavar=things.upper(), help=f"comma-separated {things} to run (default: all)"
+    )
+    parser.add_argument(
+        "--tree",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent,
+        help="the checkout to test (default: the one this script is in)",
+    )
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        default=default_cache,
+        help=f"where roots are kept between runs (default: {default_cache})",
+    )
+    parser.add_argument(
+        "--rebuild", action="store_true", help="build the roots used by this run from nothing"
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help=f"list the {things}, their roots and packages, and stop",
+    )
+    parser.add_argument(
+        "--keep-going",
+        action="store_true",
+        help=f"run every {one} even after one failed (default: stop)",
+    )
+    parser.add_argument(
+        "pytest_args",
+        nargs="*",
+        metavar="-- PYTEST_ARGS",
+        help="arguments for pytest instead of none (the whole suite)",
+    )
+    args = parser.parse_args(argv)
+    args.tree, args.cache = args.tree.resolve(), args.cache.resolve()
+    return args

@@ -59,6 +59,7 @@ from chroots import (
     place_in,
     plan_pip_env,
     progress,
+    run_arguments,
     run_tests,
     set_up,
 )
@@ -367,39 +368,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         "\n  .ci/cpus.py --only i386,s390x"
         "\n  .ci/cpus.py --only armhf -- -x -q tests/test_layout.py",
     )
-    parser.add_argument("--only", metavar="ABIS", help="comma-separated ABIs to run (default: all)")
-    parser.add_argument(
-        "--tree",
-        type=Path,
-        default=Path(__file__).resolve().parent.parent,
-        help="the checkout to test (default: the one this script is in)",
-    )
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=DEFAULT_CACHE,
-        help=f"where roots are kept between runs (default: {DEFAULT_CACHE})",
-    )
-    parser.add_argument(
-        "--rebuild", action="store_true", help="build the roots used by this run from nothing"
-    )
-    parser.add_argument(
-        "--list", action="store_true", help="list the ABIs, their roots and packages, and stop"
-    )
-    parser.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="run every ABI even after one failed (default: stop)",
-    )
-    parser.add_argument(
-        "pytest_args",
-        nargs="*",
-        metavar="-- PYTEST_ARGS",
-        help="arguments for pytest instead of none (the whole suite)",
-    )
-    args = parser.parse_args(argv)
-    args.tree, args.cache = args.tree.resolve(), args.cache.resolve()
-    return args
+    return run_arguments(parser, "ABIs", DEFAULT_CACHE, argv)
 
 
 def main(argv: Sequence[str]) -> int:

@@ -61,6 +61,7 @@ from chroots import (
     progress,
     remove_tree,
     root_installed,
+    run_arguments,
     run_tests,
     set_up,
 )
@@ -304,43 +305,7 @@ def parse_args(argv: Sequence[str]) -> argparse.Namespace:
         + ".\nExamples:\n  .ci/matrix.py --list\n  .ci/matrix.py --only 3.14,pypy-8.0"
         "\n  .ci/matrix.py --only 3.13 -- -x -q tests/test_compat.py",
     )
-    parser.add_argument(
-        "--only", metavar="NAMES", help="comma-separated interpreters to run (default: all)"
-    )
-    parser.add_argument(
-        "--tree",
-        type=Path,
-        default=Path(__file__).resolve().parent.parent,
-        help="the checkout to test (default: the one this script is in)",
-    )
-    parser.add_argument(
-        "--cache",
-        type=Path,
-        default=DEFAULT_CACHE,
-        help=f"where roots are kept between runs (default: {DEFAULT_CACHE})",
-    )
-    parser.add_argument(
-        "--rebuild", action="store_true", help="build the roots used by this run from nothing"
-    )
-    parser.add_argument(
-        "--list",
-        action="store_true",
-        help="list the interpreters, their roots and packages, and stop",
-    )
-    parser.add_argument(
-        "--keep-going",
-        action="store_true",
-        help="run every interpreter even after one failed (default: stop)",
-    )
-    parser.add_argument(
-        "pytest_args",
-        nargs="*",
-        metavar="-- PYTEST_ARGS",
-        help="arguments for pytest instead of none (the whole suite)",
-    )
-    args = parser.parse_args(argv)
-    args.tree, args.cache = args.tree.resolve(), args.cache.resolve()
-    return args
+    return run_arguments(parser, "interpreters", DEFAULT_CACHE, argv)
 
 
 def main(argv: Sequence[str]) -> int:
