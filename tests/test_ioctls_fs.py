@@ -41,18 +41,6 @@ def run(*command: str) -> str:
     return subprocess.run(command, check=True, capture_output=True, text=True).stdout
 
 
-def translated(call: Callable[[], Any]) -> Any:
-    """``call()``, the test skipped if the kernel never saw the request: qemu-user (the
-    other CPUs' runs) answers ENOSYS for an ioctl it does not translate (7.2: FITRIM,
-    FIDEDUPERANGE, FS_IOC_GETFSLABEL, FS_IOC_FSGETXATTR...)."""
-    try:
-        return call()
-    except OSError as exc:
-        if exc.errno == errno.ENOSYS:
-            pytest.skip(f"the ioctl does not reach the kernel here (ENOSYS: {exc})")
-        raise
-
-
 @pytest.fixture
 def opened() -> Iterator[Callable[..., int]]:
     """``opened(path, flags=O_RDWR | O_CREAT)``: a descriptor closed at teardown."""
@@ -179,7 +167,7 @@ def xfs_io_stat(path: Path) -> dict[str, str]:
 
 
 def test_fs_setxattr_agrees_with_xfs_io(
-    filesystem: Callable[..., Any], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int], translated: Callable[..., Any]
 ) -> None:
     """FS_IOC_FSSETXATTR (a struct setter row) on XFS: an extent size hint, a project id
     and FS_XFLAG_NODUMP, as xfs_io -c stat and -c lsattr see them, and back."""
@@ -225,7 +213,10 @@ def blkid_label(device: str) -> str:
 
 @pytest.mark.parametrize("kind", ["ext4", "xfs", "btrfs"])
 def test_labels_agree_with_blkid(
-    kind: str, filesystem: Callable[..., Any], opened: Callable[..., int]
+    kind: str,
+    filesystem: Callable[..., Any],
+    opened: Callable[..., int],
+    translated: Callable[..., Any],
 ) -> None:
     """FS_IOC_GETFSLABEL reads what mkfs wrote, FS_IOC_SETFSLABEL writes what blkid then
     finds on the device (its cache dropped with BLKFLSBUF first)."""
@@ -245,7 +236,9 @@ def test_labels_agree_with_blkid(
     assert buf.rstrip(b"\0") == b"cfcntl-b"
 
 
-def test_label_errors(filesystem: Callable[..., Any], opened: Callable[..., int]) -> None:
+def test_label_errors(
+    filesystem: Callable[..., Any], opened: Callable[..., int], translated: Callable[..., Any]
+) -> None:
     """A label of FSLABEL_MAX bytes or more in UTF-8 (fewer characters), or with a NUL,
     is ValueError before the call; ext4's own limit, 16 bytes, is the kernel's EINVAL."""
     mount = filesystem("ext4", "-L", "keep")
@@ -277,7 +270,7 @@ def fstrim(where: Path) -> int:
 
 
 def test_fitrim_agrees_with_fstrim(
-    filesystem: Callable[..., Any], opened: Callable[..., int]
+    filesystem: Callable[..., Any], opened: Callable[..., int], translated: Callable[..., Any]
 ) -> None:
     """FITRIM on XFS (which trims every free extent each time) answers the bytes fstrim
     -v reports for the same free space; a minlen above the allocation group's size is
@@ -350,7 +343,10 @@ def test_ficlone_success_shares_the_extents(
 
 @pytest.mark.parametrize("kind", ["btrfs", "xfs"])
 def test_fideduperange_with_several_destinations(
-    kind: str, filesystem: Callable[..., Any], opened: Callable[..., int]
+    kind: str,
+    filesystem: Callable[..., Any],
+    opened: Callable[..., int],
+    translated: Callable[..., Any],
 ) -> None:
     """FIDEDUPERANGE with four destinations: two with the same data are deduped
     (FILE_DEDUPE_RANGE_SAME, every byte, the source's physical extent after, shared),
