@@ -587,7 +587,8 @@ def translated() -> Callable[[Callable[[], object]], Any]:
 # cfcntl's timed wait (src/cfcntl/_c/lockwait.c) borrows the highest real-time signal
 # nobody handles and aims a SIGEV_THREAD_ID timer with it at the waiting thread. qemu-user
 # 7.2 accepts a handler for the guest's SIGRTMAX and SIGRTMAX-1 but cannot map them onto
-# host signals (it keeps those for itself): timer_create answers EINVAL.
+# host signals (it keeps those for itself): timer_create answers EINVAL, and the timed
+# wait polls F_SETLK instead, as when no signal is free.
 TIMED_WAIT_PROGRAM = r"""
 #define _GNU_SOURCE
 #include <errno.h>
@@ -623,7 +624,9 @@ int main(void) {
 @pytest.fixture
 def timed_waits(unemulated: Unemulated) -> None:
     """Skip under an emulator that refuses the timer of cfcntl's timed wait (a lock
-    acquired with a timeout > 0 that has to wait)."""
+    acquired with a timeout > 0 that has to wait): there the wait polls F_SETLK, so no
+    waiter sleeps in F_SETLKW, is listed as waiting or is woken by a signal, as these
+    tests expect.  test_manager's timed-wait test shows the polling wait itself."""
     unemulated("a SIGEV_THREAD_ID timer with SIGRTMAX", TIMED_WAIT_PROGRAM, "EINVAL")
 
 

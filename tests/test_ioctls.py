@@ -244,14 +244,23 @@ int main(void) {
 """
 
 
+TIOCGSID_NUMBER = r"""
+#include <stdio.h>
+#include <sys/ioctl.h>
+int main(void) { printf("%lu\n", (unsigned long)TIOCGSID); return 0; }
+"""
+
+
 def test_controlling_terminal_in_a_new_session(
-    pty: tuple[int, int], misemulated: Callable[..., None]
+    pty: tuple[int, int], misemulated: Callable[..., None], run_c: Callable[[str], str]
 ) -> None:
     """In a forked child that has made itself a session leader: TIOCSCTTY takes the pty,
     TIOCGSID/TIOCGPGRP name the child's session and group, TIOCSPGRP sets the group,
-    TIOCNOTTY gives the terminal up.  The child reports through a pipe.  (The number
-    0x5429 is TIOCGSID for the stdlib, whose termios module lacks the name.)"""
+    TIOCNOTTY gives the terminal up.  The child reports through a pipe.  (The stdlib's
+    termios module lacks TIOCGSID: its number, 0x5429 on x86-64, comes from the C
+    compiler.)"""
     misemulated("TIOCGSID", TIOCGSID_PROGRAM)
+    tiocgsid = int(run_c(TIOCGSID_NUMBER))
     _, slave = pty
     r, w = os.pipe()
     pid = os.fork()
@@ -261,7 +270,7 @@ def test_controlling_terminal_in_a_new_session(
             os.setsid()
             ioctls.tiocsctty(slave)
             me = os.getpid()
-            got = [ioctls.tiocgsid(slave), ioctls.tiocgpgrp(slave), stdlib_int(slave, 0x5429)]
+            got = [ioctls.tiocgsid(slave), ioctls.tiocgpgrp(slave), stdlib_int(slave, tiocgsid)]
             ioctls.tiocspgrp(slave, os.getpgrp())
             signal.signal(signal.SIGHUP, signal.SIG_IGN)  # a leader's TIOCNOTTY hangs up
             ioctls.tiocnotty(slave)

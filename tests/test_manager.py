@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -233,6 +234,37 @@ def test_every_realtime_signal_taken_falls_back_to_polling(path: Path) -> None:
     assert 0.3 <= elapsed < 0.5
     assert cpu < 0.1
     assert calls == "[]"
+
+
+def test_a_timed_wait_ends_at_its_deadline_and_takes_a_freed_lock(
+    path: Path, slowdown: float
+) -> None:
+    """No timed_waits fixture: this runs under qemu-user too, whose timer_create refuses
+    the borrowed SIGRTMAX (EINVAL), and where the timed wait therefore polls F_SETLK.
+    Either way it times out no earlier than its deadline, then takes the lock once the
+    holder lets go."""
+    held, done = threading.Event(), threading.Event()
+
+    def holder() -> None:
+        with Lock(path):
+            held.set()
+            done.wait(60)
+
+    thread = threading.Thread(target=holder, daemon=True)
+    thread.start()
+    assert held.wait(60)
+    waiter = Lock(path)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        waiter.acquire(0.2)
+    assert 0.2 <= time.monotonic() - started < 0.2 + 0.5 * slowdown
+    threading.Timer(0.1, done.set).start()
+    waiter.acquire(10 * slowdown)
+    try:
+        assert waiter.locked
+    finally:
+        waiter.release()
+        thread.join(60)
 
 
 def test_fork_child_releases_nothing(path: Path) -> None:

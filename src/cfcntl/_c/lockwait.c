@@ -113,8 +113,13 @@ static int cf_lock_wait(int fd, int try_cmd, int wait_cmd, struct flock *fl, int
     event.sigev_signo = sig;
     event.sigev_notify_thread_id = (pid_t)syscall(SYS_gettid);
     int timer;
-    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer) != 0)
+    if (syscall(SYS_timer_create, CLOCK_MONOTONIC, &event, &timer) != 0) {
+        /* EINVAL: the signal cannot carry a timer here (qemu-user keeps the guest's
+           SIGRTMAX and SIGRTMAX-1 for itself); the kernel never says so natively. */
+        if (errno == EINVAL)
+            return cf_lock_poll(fd, try_cmd, fl, deadline, wait);
         return -1;
+    }
     struct itimerspec when = {cf_lock_timespec(1000000), cf_lock_timespec(deadline)};
     sigset_t mask, old;
     sigemptyset(&mask);
