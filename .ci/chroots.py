@@ -50,7 +50,7 @@ APT_CONF = (
     'APT::Install-Recommends "false";\n'
 )
 PIP_TIMEOUT = 900
-PYTEST_TIMEOUT = 1200
+PYTEST_TIMEOUT = 2400  # the suite under qemu-user: 10 to 14 min alone, twice that beside others
 START = time.monotonic()
 
 
@@ -110,16 +110,19 @@ def run(
             start_new_session=True,
             preexec_fn=die_with_parent,
         )
+        command = shlex.join(argv[2:] if argv[0] == "chroot" else argv)
+        command = command if len(command) < 100 else command[:97] + "..."
         try:
             rc = proc.wait(timeout=timeout)
-        except BaseException:
+        except BaseException as error:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+            if isinstance(error, subprocess.TimeoutExpired):
+                out.write(f"\n[killed: timed out after {timeout:.0f} s]\n")
+                raise SetupError(f"{command} timed out after {timeout:.0f} s") from None
             raise
     if rc:
-        command = shlex.join(argv[2:] if argv[0] == "chroot" else argv)
-        command = command if len(command) < 100 else command[:97] + "..."
         last = [line for line in log.read_text().splitlines() if line.strip()][-1:]
         raise SetupError(f"{command} exited with {rc}" + "".join(f": {x}" for x in last))
 
@@ -607,12 +610,12 @@ def run_tests(place: Place, pytest_args: Sequence[str], logs: Path, result: Resu
     try:
         env = {**place.env, "COLUMNS": "160"}  # the summary's lines, less truncated
         run(place.in_tree([*pytest, *pytest_args]), log, env=env, timeout=PYTEST_TIMEOUT)
-        rc_ok = True
-    except SetupError:
-        rc_ok = False
+        rc_ok, why = True, ""
+    except SetupError as error:
+        rc_ok, why = False, str(error)
     result.test_seconds = time.monotonic() - started
     if not junit.exists():
-        result.status, result.note = "failed", f"pytest wrote no report (see {log})"
+        result.status, result.note = "failed", f"pytest wrote no report: {why} (see {log})"
         return
     shutil.copyfile(junit, logs / f"{result.name}.junit.xml")
     counts, result.failing = parse_junit(junit.read_text())

@@ -222,3 +222,21 @@ def test_report_fails_on_any_failure_and_lists_the_ids(
     assert "logs: /logs" in out
     unset = matrix.Result("3.15", "setup failed", note="sid lacks python3.15")
     assert matrix.report([passed, unset], Path("/logs")) is False
+
+
+def test_a_command_that_times_out_is_a_setup_error_and_is_killed(
+    chroots: ModuleType, tmp_path: Path
+) -> None:
+    """A timeout kills the command's process group and becomes one SetupError line (an
+    ABI's row says it), not a traceback that ends the run."""
+    log = tmp_path / "log"
+    marker = tmp_path / "still-running"
+    script = f"sleep 30 & echo $! > {marker}; wait"
+    with pytest.raises(chroots.SetupError, match=r"sh -c .* timed out after 1 s"):
+        chroots.run(["sh", "-c", script], log, timeout=1)
+    assert "[killed: timed out after 1 s]" in log.read_text()
+    child = int(marker.read_text())
+    assert (
+        not Path(f"/proc/{child}").exists()
+        or "Z" in Path(f"/proc/{child}/stat").read_text().split()[2]
+    )
