@@ -213,15 +213,19 @@ def test_a_row_must_name_its_helper_and_request(build_ffi: ModuleType, tmp_path:
         build_ffi.cdefs.rows(module)
 
 
-def test_the_sdist_ships_the_c_and_builds_a_wheel_with_both_modules(tmp_path: Path) -> None:
+def test_the_sdist_ships_the_c_and_builds_a_wheel_with_both_modules(
+    tmp_path: Path, slowdown: float
+) -> None:
     """python -m build (no network: this environment's setuptools and cffi) makes an sdist
-    holding the C and the build's modules, and from it a wheel with both extensions."""
+    holding the C and the build's modules, and from it a wheel with both extensions.  The
+    build's 10-minute limit is ``slowdown`` times longer under an emulator, where gcc
+    itself is emulated."""
     proc = subprocess.run(
         [sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp_path), str(ROOT)],
         capture_output=True,
         text=True,
         check=False,
-        timeout=600,
+        timeout=600 * slowdown,
     )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     (sdist,) = tmp_path.glob("cfcntl-*.tar.gz")
