@@ -20,9 +20,20 @@ import cfcntl.compat as compat
 
 CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in between
 INTERVAL = 0.0001
-"""Seconds between signals natively; times the ``slowdown`` fixture under an emulator,
-where a handler that takes longer than the interval would run forever and the loop
-never (qemu-user: about 25 times slower)."""
+"""Seconds from one handler's end to the next signal natively; times the ``slowdown``
+fixture under an emulator (qemu-user: about 25 times slower).  The timer is one-shot,
+re-armed by the handler when it is done, so a handler slower than the interval (PyPy on
+a loaded machine) slows the loop down instead of starving it for ever."""
+
+
+def rearmed(handler: Callable[[], None], interval: float) -> Callable[[int, object], None]:
+    """A SIGALRM handler that runs ``handler()``, then arms the one-shot timer again."""
+
+    def run(signum: int, frame: object) -> None:
+        handler()
+        signal.setitimer(signal.ITIMER_REAL, interval)
+
+    return run
 
 
 @pytest.mark.parametrize(
@@ -39,14 +50,17 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     r, w = os.pipe()
     mine, theirs = b"m" * 32, b"t" * 32
     handled: list[object] = []
-    previous = signal.signal(signal.SIGALRM, lambda signum, frame: handled.append(call(r, theirs)))
+    interval = INTERVAL * slowdown
+    handler = rearmed(lambda: handled.append(call(r, theirs)), interval)
+    previous = signal.signal(signal.SIGALRM, handler)
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, INTERVAL * slowdown, INTERVAL * slowdown)
+        signal.setitimer(signal.ITIMER_REAL, interval)
         for _ in range(CALLS):
             if call(r, mine) != mine:
                 wrong += 1
     finally:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         os.close(r)
@@ -62,22 +76,24 @@ def test_a_handler_calling_compat_cannot_change_an_errno(slowdown: float) -> Non
     r, w = os.pipe()
     unknown_command = 9999  # EINVAL
 
-    def handler(signum: int, frame: object) -> None:
+    def fail() -> None:
         with pytest.raises(OSError) as info:
             compat.fcntl(w + 1000, compat.F_GETFL)
         handled.append(info.value.errno)
 
     handled: list[object] = []
-    previous = signal.signal(signal.SIGALRM, handler)
+    interval = INTERVAL * slowdown
+    previous = signal.signal(signal.SIGALRM, rearmed(fail, interval))
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, INTERVAL * slowdown, INTERVAL * slowdown)
+        signal.setitimer(signal.ITIMER_REAL, interval)
         for _ in range(CALLS):
             try:
                 compat.fcntl(r, unknown_command)
             except OSError as exc:
                 wrong += exc.errno != errno.EINVAL
     finally:
+        signal.signal(signal.SIGALRM, signal.SIG_IGN)
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
         os.close(r)
