@@ -510,6 +510,27 @@ def slowdown() -> float:
     return EMULATION_FACTOR if emulator() else 1
 
 
+Rearmed = Callable[[Callable[[], None], float], Callable[[int, object], None]]
+
+
+@pytest.fixture
+def rearmed() -> Rearmed:
+    """``rearmed(handler, interval)``: a SIGALRM handler that runs ``handler()`` and then
+    arms the one-shot ITIMER_REAL again, ``interval`` seconds ahead. A periodic timer
+    fires again while a handler slower than its interval (PyPy's, on a loaded machine)
+    still runs: handlers back to back, and the loop they interrupt starves (the PyPy 8.0
+    suite hung that way). Re-armed when it is done, the handler slows the loop instead."""
+
+    def make(handler: Callable[[], None], interval: float) -> Callable[[int, object], None]:
+        def run(signum: int, frame: object) -> None:
+            handler()
+            signal.setitimer(signal.ITIMER_REAL, interval)
+
+        return run
+
+    return make
+
+
 @pytest.fixture
 def unemulated(run_c: RunC) -> Unemulated:
     """``unemulated(what, program, *codes)``: skip the test when it runs under a user-mode
@@ -629,6 +650,29 @@ def timed_waits(unemulated: Unemulated) -> None:
     waiter sleeps in F_SETLKW, is listed as waiting or is woken by a signal, as these
     tests expect.  test_manager's timed-wait test shows the polling wait itself."""
     unemulated("a SIGEV_THREAD_ID timer with SIGRTMAX", TIMED_WAIT_PROGRAM, "EINVAL")
+
+
+# qemu-user 7.2 does not translate F_GET_RW_HINT/F_SET_RW_HINT: EINVAL for any descriptor.
+RW_HINT_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+int main(void) {
+    uint64_t hint = 0;
+    int fd = open("/proc/self/exe", O_RDONLY);
+    if (fcntl(fd, F_GET_RW_HINT, &hint) == 0) return 0;
+    printf("%d\n", errno);
+    return 1;
+}
+"""
+
+
+@pytest.fixture
+def rw_hints(unemulated: Unemulated) -> None:
+    """Skip under an emulator that does not translate the rw-hint commands."""
+    unemulated("F_GET_RW_HINT", RW_HINT_PROGRAM, "EINVAL")
 
 
 def tty_ioctl_program(*requests: str) -> str:

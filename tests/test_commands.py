@@ -626,29 +626,6 @@ RW_HINTS = [
 ]
 
 
-# qemu-user 7.2 does not translate F_GET_RW_HINT/F_SET_RW_HINT: EINVAL for any descriptor.
-RW_HINT_PROGRAM = r"""
-#define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <stdint.h>
-#include <stdio.h>
-int main(void) {
-    uint64_t hint = 0;
-    int fd = open("/proc/self/exe", O_RDONLY);
-    if (fcntl(fd, F_GET_RW_HINT, &hint) == 0) return 0;
-    printf("%d\n", errno);
-    return 1;
-}
-"""
-
-
-@pytest.fixture
-def rw_hints(unemulated):
-    """Skip under an emulator that does not translate the rw-hint commands."""
-    unemulated("F_GET_RW_HINT", RW_HINT_PROGRAM, "EINVAL")
-
-
 @pytest.mark.parametrize("name", RW_HINTS)
 def test_rw_hint_round_trip(regular_file, fds, name, rw_hints):
     """F_SET_RW_HINT stores a hint on the inode: F_GET_RW_HINT returns it, through any

@@ -18,22 +18,14 @@ import pytest
 
 import cfcntl.compat as compat
 
+Rearmed = Callable[..., Callable[[int, object], None]]  # conftest's rearmed fixture
+
 CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in between
 INTERVAL = 0.0001
 """Seconds from one handler's end to the next signal natively; times the ``slowdown``
 fixture under an emulator (qemu-user: about 25 times slower).  The timer is one-shot,
 re-armed by the handler when it is done, so a handler slower than the interval (PyPy on
 a loaded machine) slows the loop down instead of starving it for ever."""
-
-
-def rearmed(handler: Callable[[], None], interval: float) -> Callable[[int, object], None]:
-    """A SIGALRM handler that runs ``handler()``, then arms the one-shot timer again."""
-
-    def run(signum: int, frame: object) -> None:
-        handler()
-        signal.setitimer(signal.ITIMER_REAL, interval)
-
-    return run
 
 
 @pytest.mark.parametrize(
@@ -45,7 +37,7 @@ def rearmed(handler: Callable[[], None], interval: float) -> Callable[[int, obje
     ids=["fcntl", "ioctl"],
 )
 def test_a_handler_calling_compat_cannot_change_an_answer(
-    call: Callable[[int, bytes], object], slowdown: float
+    call: Callable[[int, bytes], object], slowdown: float, rearmed: Rearmed
 ) -> None:
     r, w = os.pipe()
     mine, theirs = b"m" * 32, b"t" * 32
@@ -70,7 +62,7 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     assert wrong == 0, f"{wrong} of {CALLS} calls returned the handler's bytes"
 
 
-def test_a_handler_calling_compat_cannot_change_an_errno(slowdown: float) -> None:
+def test_a_handler_calling_compat_cannot_change_an_errno(slowdown: float, rearmed: Rearmed) -> None:
     """The handler's call fails with EBADF between another call's failure (EINVAL) and
     the moment its OSError is made: the errno must still be the first call's own."""
     r, w = os.pipe()

@@ -227,70 +227,81 @@ def test_layout_still_compares_the_ctypes_declaration() -> None:
 # --------------------------------------------------------------------------- signal handlers
 
 
-def _interleaved(main: Callable[[], object], other: Callable[[], object], slowdown: float) -> None:
-    """``main()`` in a loop for half a second while a SIGALRM handler, every 200 us, calls
-    ``other()``: the handler ran often, in between, and no answer of either changed.  Both
-    times are ``slowdown`` times longer under an emulator, where 200 us is less than a
-    call of ``main()`` takes."""
-    expected, theirs = main(), other()
-    assert expected != theirs  # else a swapped answer would go unseen
-    runs = wrong = calls = 0
-
-    def handler(signum: int, frame: object) -> None:
-        nonlocal runs, wrong
-        runs += 1
-        wrong += other() != theirs
-
-    old = signal.signal(signal.SIGALRM, handler)
-    signal.setitimer(signal.ITIMER_REAL, 0.0002 * slowdown, 0.0002 * slowdown)
-    try:
-        deadline = time.monotonic() + 0.5 * slowdown
-        while time.monotonic() < deadline:
-            for _ in range(100):
-                wrong += main() != expected
-            calls += 100
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, old)
-    assert runs > 100 and calls > runs
-    assert wrong == 0
+Interleaved = Callable[[Callable[[], object], Callable[[], object]], None]
 
 
-def test_a_handlers_getlk_does_not_change_the_answer(tmp_path: Path, slowdown: float) -> None:
+@pytest.fixture
+def interleaved(slowdown: float, rearmed: Callable[..., typing.Any]) -> Interleaved:
+    """``interleaved(main, other)``: ``main()`` in a loop for half a second while a SIGALRM
+    handler, 200 us after the last one ended, calls ``other()``: the handler ran often, in
+    between, and no answer of either changed.  Both times are ``slowdown`` times longer
+    under an emulator, where 200 us is less than a call of ``main()`` takes."""
+
+    def run(main: Callable[[], object], other: Callable[[], object]) -> None:
+        expected, theirs = main(), other()
+        assert expected != theirs  # else a swapped answer would go unseen
+        runs = wrong = calls = 0
+
+        def handler() -> None:
+            nonlocal runs, wrong
+            runs += 1
+            wrong += other() != theirs
+
+        interval = 0.0002 * slowdown
+        old = signal.signal(signal.SIGALRM, rearmed(handler, interval))
+        signal.setitimer(signal.ITIMER_REAL, interval)
+        try:
+            deadline = time.monotonic() + 0.5 * slowdown
+            while time.monotonic() < deadline:
+                for _ in range(100):
+                    wrong += main() != expected
+                calls += 100
+        finally:
+            signal.signal(signal.SIGALRM, signal.SIG_IGN)
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)
+        assert runs > 100 and calls > runs
+        assert wrong == 0
+
+    return run
+
+
+def test_a_handlers_getlk_does_not_change_the_answer(
+    tmp_path: Path, interleaved: Interleaved
+) -> None:
     # Before: about 1 in 100 answers was the handler's lock (a per-thread C slot).
     path = tmp_path / "locked"
     path.write_bytes(bytes(1024))
     locks = (f"posix:{cfcntl.F_WRLCK}:0:10", f"posix:{cfcntl.F_RDLCK}:500:10")
     with LockChild(str(path), *locks), open(path, "rb+") as f:
         fd = f.fileno()
-        _interleaved(
+        interleaved(
             lambda: cfcntl.getlk(fd, cfcntl.F_WRLCK, 0, 10),
             lambda: cfcntl.getlk(fd, cfcntl.F_WRLCK, 500, 10),
-            slowdown,
         )
 
 
-def test_a_handlers_getown_ex_does_not_change_the_answer(slowdown: float) -> None:
+def test_a_handlers_getown_ex_does_not_change_the_answer(interleaved: Interleaved) -> None:
     a, b = os.pipe()
     try:
         cfcntl.setown_ex(a, cfcntl.F_OWNER_PID, os.getpid())
         cfcntl.setown_ex(b, cfcntl.F_OWNER_TID, threading.get_native_id())
-        _interleaved(lambda: cfcntl.getown_ex(a), lambda: cfcntl.getown_ex(b), slowdown)
+        interleaved(lambda: cfcntl.getown_ex(a), lambda: cfcntl.getown_ex(b))
     finally:
         os.close(a)
         os.close(b)
 
 
-def test_a_handlers_get_rw_hint_does_not_change_the_answer(tmp_path: Path, slowdown: float) -> None:
+@pytest.mark.usefixtures("rw_hints")
+def test_a_handlers_get_rw_hint_does_not_change_the_answer(
+    tmp_path: Path, interleaved: Interleaved
+) -> None:
     a = os.open(tmp_path / "a", os.O_RDWR | os.O_CREAT, 0o600)
     b = os.open(tmp_path / "b", os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            cfcntl.set_rw_hint(a, cfcntl.RWH_WRITE_LIFE_SHORT)
-            cfcntl.set_rw_hint(b, cfcntl.RWH_WRITE_LIFE_EXTREME)
-        except OSError as exc:
-            pytest.skip(f"this filesystem keeps no write hints: {exc}")
-        _interleaved(lambda: cfcntl.get_rw_hint(a), lambda: cfcntl.get_rw_hint(b), slowdown)
+        cfcntl.set_rw_hint(a, cfcntl.RWH_WRITE_LIFE_SHORT)
+        cfcntl.set_rw_hint(b, cfcntl.RWH_WRITE_LIFE_EXTREME)
+        interleaved(lambda: cfcntl.get_rw_hint(a), lambda: cfcntl.get_rw_hint(b))
     finally:
         os.close(a)
         os.close(b)
