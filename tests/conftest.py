@@ -510,25 +510,39 @@ def slowdown() -> float:
     return EMULATION_FACTOR if emulator() else 1
 
 
-Rearmed = Callable[[Callable[[], None], float], Callable[[int, object], None]]
+Rearmed = Callable[[Callable[[], None], float], contextlib.AbstractContextManager[None]]
 
 
 @pytest.fixture
 def rearmed() -> Rearmed:
-    """``rearmed(handler, interval)``: a SIGALRM handler that runs ``handler()`` and then
-    arms the one-shot ITIMER_REAL again, ``interval`` seconds ahead. A periodic timer
+    """``with rearmed(handler, interval):``, a SIGALRM handler that runs ``handler()`` and
+    then arms the one-shot ITIMER_REAL again, ``interval`` seconds ahead. A periodic timer
     fires again while a handler slower than its interval (PyPy's, on a loaded machine)
     still runs: handlers back to back, and the loop they interrupt starves (the PyPy 8.0
-    suite hung that way). Re-armed when it is done, the handler slows the loop instead."""
+    suite hung that way). Re-armed when it is done, the handler slows the loop instead.
+    On leaving, the timer is stopped first, then a signal already delivered is handled
+    (not re-arming), then the old handler is back: no signal is left to find SIG_IGN
+    ("Signal 14 ignored due to race condition")."""
 
-    def make(handler: Callable[[], None], interval: float) -> Callable[[int, object], None]:
+    @contextlib.contextmanager
+    def timer(handler: Callable[[], None], interval: float) -> Iterator[None]:
+        running = True
+
         def run(signum: int, frame: object) -> None:
             handler()
-            signal.setitimer(signal.ITIMER_REAL, interval)
+            if running:
+                signal.setitimer(signal.ITIMER_REAL, interval)
 
-        return run
+        old = signal.signal(signal.SIGALRM, run)
+        signal.setitimer(signal.ITIMER_REAL, interval)
+        try:
+            yield
+        finally:
+            running = False
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, old)  # runs a pending handler first
 
-    return make
+    return timer
 
 
 @pytest.fixture

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import errno
 import os
-import signal
 import termios
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import pytest
 
 import cfcntl.compat as compat
 
-Rearmed = Callable[..., Callable[[int, object], None]]  # conftest's rearmed fixture
+Rearmed = Callable[..., AbstractContextManager[None]]  # conftest's rearmed fixture
 
 CALLS = 50_000  # at one signal every 100 us, several hundred handler calls in between
 INTERVAL = 0.0001
@@ -43,18 +43,13 @@ def test_a_handler_calling_compat_cannot_change_an_answer(
     mine, theirs = b"m" * 32, b"t" * 32
     handled: list[object] = []
     interval = INTERVAL * slowdown
-    handler = rearmed(lambda: handled.append(call(r, theirs)), interval)
-    previous = signal.signal(signal.SIGALRM, handler)
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, interval)
-        for _ in range(CALLS):
-            if call(r, mine) != mine:
-                wrong += 1
+        with rearmed(lambda: handled.append(call(r, theirs)), interval):
+            for _ in range(CALLS):
+                if call(r, mine) != mine:
+                    wrong += 1
     finally:
-        signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         os.close(r)
         os.close(w)
     assert len(handled) > 50  # the handler really ran between the calls
@@ -75,19 +70,15 @@ def test_a_handler_calling_compat_cannot_change_an_errno(slowdown: float, rearme
 
     handled: list[object] = []
     interval = INTERVAL * slowdown
-    previous = signal.signal(signal.SIGALRM, rearmed(fail, interval))
     wrong = 0
     try:
-        signal.setitimer(signal.ITIMER_REAL, interval)
-        for _ in range(CALLS):
-            try:
-                compat.fcntl(r, unknown_command)
-            except OSError as exc:
-                wrong += exc.errno != errno.EINVAL
+        with rearmed(fail, interval):
+            for _ in range(CALLS):
+                try:
+                    compat.fcntl(r, unknown_command)
+                except OSError as exc:
+                    wrong += exc.errno != errno.EINVAL
     finally:
-        signal.signal(signal.SIGALRM, signal.SIG_IGN)
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
         os.close(r)
         os.close(w)
     assert len(handled) > 50

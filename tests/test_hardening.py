@@ -247,19 +247,12 @@ def interleaved(slowdown: float, rearmed: Callable[..., typing.Any]) -> Interlea
             runs += 1
             wrong += other() != theirs
 
-        interval = 0.0002 * slowdown
-        old = signal.signal(signal.SIGALRM, rearmed(handler, interval))
-        signal.setitimer(signal.ITIMER_REAL, interval)
-        try:
+        with rearmed(handler, 0.0002 * slowdown):
             deadline = time.monotonic() + 0.5 * slowdown
             while time.monotonic() < deadline:
                 for _ in range(100):
                     wrong += main() != expected
                 calls += 100
-        finally:
-            signal.signal(signal.SIGALRM, signal.SIG_IGN)
-            signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, old)
         assert runs > 100 and calls > runs
         assert wrong == 0
 
