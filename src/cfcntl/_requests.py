@@ -101,6 +101,27 @@ SIZELESS: dict[str, tuple[str, str | None, str]] = {
     "TIOCPKT_DOSTOP": ("not a request", None, "a TIOCPKT packet header"),
     "TIOCPKT_IOCTL": ("not a request", None, "a TIOCPKT packet header"),
     "TIOCSER_TEMT": ("not a request", None, "a bit of TIOCSERGETLSR's answer"),
+    # Defined by some CPUs' <asm/ioctls.h> or <asm/termbits.h> only (issue 16)
+    # mips: the sgtty requests (powerpc's encode their size), which tty_mode_ioctl()
+    # handles where they are defined (drivers/tty/tty_ioctl.c); their structs are in
+    # <asm/termios.h>, which cfcntl cannot include beside glibc's <termios.h>, so the
+    # generic calls refuse them for want of the type.
+    "TIOCGETP": ("read", "struct sgttyb", "sgtty: the old terminal parameters"),
+    "TIOCSETP": ("write", "struct sgttyb", "sgtty: sets the old terminal parameters"),
+    "TIOCSETN": ("write", "struct sgttyb", "sgtty: on Linux the same as TIOCSETP"),
+    "TIOCGLTC": ("read", "struct ltchars", "sgtty: the local special characters"),
+    "TIOCSLTC": ("write", "struct ltchars", "sgtty: the local special characters"),
+    # powerpc: BSD's output flow requests, which no Linux tty code handles (ENOTTY)
+    "TIOCSTART": ("refused", None, "BSD's; no Linux kernel handles it (TCXONC with TCOON does)"),
+    "TIOCSTOP": ("refused", None, "BSD's; no Linux kernel handles it (TCXONC with TCOOFF does)"),
+    # powerpc's <asm/ioctls.h> defines three modem line bits itself
+    "TIOCM_OUT1": ("not a request", None, "a TIOCM_* modem line bit"),
+    "TIOCM_OUT2": ("not a request", None, "a TIOCM_* modem line bit"),
+    "TIOCM_LOOP": ("not a request", None, "a TIOCM_* modem line bit"),
+    # mips's <asm/termbits.h>: tcsetattr()'s actions, made equal to the requests they are
+    "TCSANOW": ("not a request", None, "tcsetattr()'s action; TCSETS's number on mips"),
+    "TCSADRAIN": ("not a request", None, "tcsetattr()'s action; TCSETSW's number on mips"),
+    "TCSAFLUSH": ("not a request", None, "tcsetattr()'s action; TCSETSF's number on mips"),
     # <asm-generic/sockios.h>, <linux/sockios.h>: sockets (net/socket.c, net/core/dev_ioctl.c)
     "FIOSETOWN": ("write", "int", "a pid, or a negated process group"),
     "SIOCSPGRP": ("write", "int", "a pid, or a negated process group"),
