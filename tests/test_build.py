@@ -253,10 +253,11 @@ def test_every_sizeless_request_of_the_headers_is_classified(build_ffi: ModuleTy
 
 def test_an_unclassified_sizeless_request_is_found(build_ffi: ModuleType) -> None:
     """A sizeless request the table lacks is reported, whether it is a legacy number in
-    the ioctls.h family or made with _IO anywhere; a sized one is not."""
+    the ioctls.h family or made with _IO anywhere; a sized one is not.  The legacy one
+    is made from TIOCEXCL, a plain number on every CPU (powerpc's TCGETS is _IOR)."""
     preamble = (
         build_ffi.probes.PREAMBLE
-        + "#define CF_TEST_LEGACY (TCGETS + 0x99)\n#define CF_TEST_IO _IO('T', 0x99)\n"
+        + "#define CF_TEST_LEGACY (TIOCEXCL + 0x99)\n#define CF_TEST_IO _IO('T', 0x99)\n"
         + "#define CF_TEST_SIZED _IOR('T', 0x99, int)\n#define CF_TEST_FLAG 4\n"
     )
     requests = build_ffi.probes.request_macros(preamble)
