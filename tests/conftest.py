@@ -700,6 +700,7 @@ def tty_ioctl_program(*requests: str) -> str:
     return (
         "#define _GNU_SOURCE\n#include <errno.h>\n#include <fcntl.h>\n#include <stdio.h>\n"
         "#include <stdlib.h>\n#include <asm/termbits.h>\n#include <asm/ioctls.h>\n"
+        "#include <linux/serial.h>\n"  # mips's TIOCGRS485 is _IOR(..., struct serial_rs485)
         "int ioctl(int fd, unsigned long request, ...);\n"
         "int main(void) {\n    static char buf[4096];\n"
         "    int master = posix_openpt(O_RDWR | O_NOCTTY);\n"

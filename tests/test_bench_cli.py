@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+import cfcntl
 from cfcntl.tools import bench
 from cfcntl.tools._floor import lib
 
@@ -133,10 +134,11 @@ def test_the_c_floor_checks_the_kernels_answers(tmp_path: Path) -> None:
         assert lib.cf_floor_getfl(fd, flags ^ os.O_RDWR, 100) == -1
         assert lib.cf_floor_fionread(r, 3, 100) > 0
         assert lib.cf_floor_fionread(r, 4, 100) == -1
-        assert lib.cf_floor_getlk(fd, 5, 1, 0, 10, 2, 100) > 0  # F_GETLK, F_WRLCK -> F_UNLCK
-        assert lib.cf_floor_getlk(fd, 5, 1, 0, 10, 1, 100) == -1
-        assert lib.cf_floor_setlk(fd, 6, 1, 0, 10, 100) > 0
-        assert lib.cf_floor_setlk(r, 6, 1, 0, 10, 100) == -1  # a pipe's read end: EBADF
+        getlk, setlk, wrlck = cfcntl.F_GETLK, cfcntl.F_SETLK, cfcntl.F_WRLCK  # 14, 6, 1 on mips
+        assert lib.cf_floor_getlk(fd, getlk, wrlck, 0, 10, cfcntl.F_UNLCK, 100) > 0
+        assert lib.cf_floor_getlk(fd, getlk, wrlck, 0, 10, wrlck, 100) == -1
+        assert lib.cf_floor_setlk(fd, setlk, wrlck, 0, 10, 100) > 0
+        assert lib.cf_floor_setlk(r, setlk, wrlck, 0, 10, 100) == -1  # a pipe's read end: EBADF
     finally:
         for d in (fd, r, w):
             os.close(d)

@@ -242,7 +242,9 @@ def ioctl_data() -> dict[str, Any]:
     }
 
 
-_DIRECTIONS = {ioc.NONE: "-", ioc.READ: "R", ioc.WRITE: "W", ioc.READ | ioc.WRITE: "RW"}
+# 0: a legacy number's direction bits, which are _IOC_NONE's except where _IOC_NONE is 1
+# (powerpc, mips, sparc, alpha)
+_DIRECTIONS = {0: "-", ioc.NONE: "-", ioc.READ: "R", ioc.WRITE: "W", ioc.READ | ioc.WRITE: "RW"}
 
 
 def _request_text(name: str, r: dict[str, Any]) -> list[str]:
