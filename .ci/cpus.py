@@ -197,8 +197,10 @@ class Row:
 
 # ---------------------------------------------------------------- what cfcntl's report says
 
-# The constants of the README's table, as `python -m cfcntl report --json` gives them.
+# The constants of the README's table, as `python -m cfcntl report --json` gives them; the
+# commands in decimal, a flag and the requests in hex (mips's O_NONBLOCK is 0x80).
 FACT_CONSTANTS = ("F_GETLK", "F_OFD_GETLK", "O_NONBLOCK", "FIONREAD", "TIOCGWINSZ")
+HEX_CONSTANTS = frozenset({"O_NONBLOCK", "FIONREAD", "TIOCGWINSZ"})
 FACT_HEADER = (
     "| ABI | struct flock | l_pid at | F_GETLK | F_OFD_GETLK | O_NONBLOCK | FIONREAD"
     " | TIOCGWINSZ | _IOC_SIZEBITS | 'hhllhh' | 'hhqqi' | tests: passed, failed, skipped |"
@@ -218,7 +220,9 @@ def facts(report: dict[str, Any]) -> dict[str, str]:
     cells = {"struct flock": f"{flock['size']} bytes", "l_pid at": str(pid["offset"])}
     for name in FACT_CONSTANTS:
         value = constants.get(name)
-        cells[name] = "absent" if value is None else f"{value:#x}" if value > 255 else str(value)
+        cells[name] = (
+            "absent" if value is None else f"{value:#x}" if name in HEX_CONSTANTS else str(value)
+        )
     cells["_IOC_SIZEBITS"] = str(constants["_IOC_SIZEBITS"])
     for entry in flock["hand_written"]:
         cells[f"'{entry['format']}'"] = verdict(entry)

@@ -98,6 +98,9 @@ def test_the_readme_table_is_what_the_report_says(cpus: ModuleType) -> None:
     assert cells["l_pid at"] == str(next(f.offset for f in lay.fields if f.name == "l_pid"))
     assert int(cells["F_GETLK"], 0) == cfcntl.F_GETLK
     assert int(cells["TIOCGWINSZ"], 0) == cfcntl.TIOCGWINSZ
+    assert cells["F_GETLK"] == str(cfcntl.F_GETLK)  # commands in decimal
+    data["constants"]["O_NONBLOCK"] = 0x80  # mips's: a flag in hex, however small
+    assert cpus.facts(data)["O_NONBLOCK"] == "0x80"
     assert cells["_IOC_SIZEBITS"] == str(cfcntl._IOC_SIZEBITS)
     assert cells["'hhllhh'"] == f"{struct.calcsize('hhllhh')} bytes, WRONG"  # l_pid's 2 bytes
     del data["constants"]["F_OFD_GETLK"]
