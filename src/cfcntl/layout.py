@@ -57,9 +57,15 @@ def exact_format(name: str) -> str:
     return "=" + _struct_format(ffi.typeof(name))
 
 
+def _in_memory_order(ctype: Any) -> list[tuple[str, Any]]:
+    """A struct's fields by offset: the cdef's order is the generic header's, and a CPU
+    may lay them out otherwise (powerpc's struct termios puts c_cc before c_line)."""
+    return sorted(ctype.fields, key=lambda item: item[1].offset)
+
+
 def _struct_format(ctype: Any) -> str:
     parts, at = [], 0
-    for _, field in ctype.fields:
+    for _, field in _in_memory_order(ctype):
         if field.offset > at:
             parts.append(f"{field.offset - at}x")
         parts.append(_member_format(field.type))
@@ -85,7 +91,7 @@ def struct_layout(name: str) -> StructLayout:
     ctype = ffi.typeof(name)
     fields = tuple(
         Field(member, field.type.cname, field.offset, ffi.sizeof(field.type))
-        for member, field in ctype.fields
+        for member, field in _in_memory_order(ctype)
     )
     return StructLayout(name, ffi.sizeof(ctype), ffi.alignof(ctype), fields, exact_format(name))
 
