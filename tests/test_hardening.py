@@ -92,7 +92,8 @@ def test_the_issues_overrunning_requests_have_their_kernel_type(name: str, kerne
     known = ioctls.KNOWN[name]
     assert (known.kernel_ctype, known.request) == (kernel, ioctls.REQUESTS[name])
     # the header cannot say it, except where it encodes the size (mips: SIOCGPGRP, SIOCATMARK)
-    assert ioc.decode(known.request).size in (0, ioc.size_of(kernel))
+    size = ioc.decode(known.request).size  # (glibc 2.42 has no struct termio to size)
+    assert size == 0 or size == ioc.size_of(kernel)
 
 
 def test_figetbsz_answers_the_block_size_not_a_cut_byte(tmp_path: Path) -> None:
