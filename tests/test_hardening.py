@@ -55,12 +55,84 @@ def test_tcgets_into_a_byte_is_refused_not_overrun(pty: tuple[int, int], termios
     # Before: 100000 calls of this wrote 35 bytes past a 1-byte heap buffer each, and
     # glibc aborted (free(): invalid next size).  Now the registry knows TCGETS.
     _, slave = pty
-    size = termios_size
-    with pytest.raises(ValueError, match=rf"{size}-byte argument, 'uint8_t' is 1 bytes.*TCGETS"):
-        ioctls.read(slave, termios.TCGETS, "uint8_t")
+    size, tcgets = termios_size, ioctls.REQUESTS["TCGETS"]  # the kernel's, as cfcntl's build
+    # a legacy number, sized by the registry; powerpc's _IOR encodes the size itself
+    named = "" if ioc.decode(tcgets).size else ".*TCGETS"
+    with pytest.raises(ValueError, match=rf"{size}-byte argument, 'uint8_t' is 1 bytes{named}"):
+        ioctls.read(slave, tcgets, "uint8_t")
     assert ffi.sizeof("struct termios") == size
-    got = ioctls.read(slave, termios.TCGETS, "struct termios")
-    assert bytes(ffi.buffer(got)) == fcntl.ioctl(slave, termios.TCGETS, bytes(size))
+    got = ioctls.read(slave, tcgets, "struct termios")
+    assert bytes(ffi.buffer(got)) == fcntl.ioctl(slave, tcgets, bytes(size))
+
+
+LIBC_TCGETS_PROGRAM = r"""
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <termios.h>
+int main(void) {
+    printf("%#lx %zu %zu\n", (unsigned long)TCGETS, sizeof(struct termios),
+           offsetof(struct termios, c_ispeed));
+    return 0;
+}
+"""
+"""TCGETS as the C library's headers give it (the termios module's), the size of the C
+library's struct termios, and where its speeds start."""
+
+TCGETS_WRITTEN_PROGRAM = r"""
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <asm/termbits.h>
+int main(void) {
+    struct termios one, two;
+    int master = posix_openpt(O_RDWR | O_NOCTTY), slave;
+    if (master < 0 || grantpt(master) || unlockpt(master)
+        || (slave = open(ptsname(master), O_RDWR | O_NOCTTY)) < 0)
+        return 1;
+    memset(&one, 0xaa, sizeof one);
+    memset(&two, 0x55, sizeof two);
+    if (ioctl(slave, TCGETS, &one) || ioctl(slave, TCGETS, &two))
+        return 1;
+    for (size_t i = 0; i < sizeof one; i++)
+        if (((unsigned char *)&one)[i] != ((unsigned char *)&two)[i]) {
+            printf("the kernel's struct termios unwritten from byte %zu of %zu\n", i, sizeof one);
+            return 3;
+        }
+    return 0;
+}
+"""
+"""For ``misemulated``: whether the kernel's TCGETS comes back whole, into two buffers
+filled differently.  qemu-ppc64le 7.2 copies it back without the speeds (the host's
+struct termios has none), and glibc's tcgetattr() then copies its stack's bytes."""
+
+
+def test_the_c_librarys_own_tcgets_is_taken_at_the_size_it_encodes(
+    pty: tuple[int, int], run_c: Callable[[str], str], misemulated: Callable[..., None]
+) -> None:
+    # powerpc: the termios module's TCGETS is glibc's, _IOR with glibc's 60-byte struct
+    # termios, and glibc's ioctl() answers it itself (tcgetattr() asks the kernel with the
+    # kernel's TCGETS, 44 bytes, and copies).  cfcntl calls that ioctl(): the 60 bytes it
+    # encodes are what is written.
+    _, slave = pty
+    number, libc_size, speeds = run_c(LIBC_TCGETS_PROGRAM).split()
+    assert int(number, 16) == termios.TCGETS
+    if ioctls.REQUESTS["TCGETS"] == termios.TCGETS:
+        pytest.skip("the termios module's TCGETS is the kernel's on this CPU (not on powerpc)")
+    size = int(libc_size)
+    assert ioc.decode(termios.TCGETS).size == size
+    with pytest.raises(ValueError, match=rf"{size}-byte argument, 'uint8_t' is 1 bytes"):
+        ioctls.read(slave, termios.TCGETS, "uint8_t")
+    got = bytes(ffi.buffer(ioctls.read(slave, termios.TCGETS, f"char[{size}]")))
+    stdlib = fcntl.ioctl(slave, termios.TCGETS, bytes(size))
+    kernel = bytes(ffi.buffer(ioctls.read(slave, ioctls.REQUESTS["TCGETS"], "struct termios")))
+    assert got[:16] == kernel[:16]  # the four flags, first in both structs
+    assert got[: int(speeds)] == stdlib[: int(speeds)]
+    misemulated("TCGETS", TCGETS_WRITTEN_PROGRAM)
+    assert got == stdlib
 
 
 def test_a_child_doing_tcgets_100000_times_into_a_byte_survives() -> None:
@@ -116,8 +188,12 @@ def test_requests_are_refused_where_the_kernel_follows_pointers_or_takes_none(
         ioctls.read(slave, ioctls.REQUESTS["SIOCGIFCONF"], "char[16]")
     with pytest.raises(ValueError, match="TCSBRK takes an int by value, not a pointer"):
         ioctls.read(slave, termios.TCSBRK, "int")
-    with pytest.raises(ValueError, match="TCGETS takes a pointer"):
-        ioctls.none(slave, termios.TCGETS)
+    tcgets = ioctls.REQUESTS["TCGETS"]
+    sized = ioc.decode(tcgets).size  # powerpc's: _IOR, with the kernel's struct termios
+    with pytest.raises(
+        ValueError, match=f"encodes a {sized}-byte argument" if sized else "TCGETS takes a pointer"
+    ):
+        ioctls.none(slave, tcgets)
 
 
 # qemu-user answers an ioctl it does not know itself (ENOSYS), never asking the kernel.
