@@ -3,6 +3,12 @@
 
 #include "compat.h"
 
+#if defined(__powerpc__) && defined(__GLIBC__)
+#include <sys/mman.h>
+#include <termios.h>
+#include <unistd.h>
+#endif
+
 /* NUL then random bytes after the copied argument, as CPython 3.14 puts them. */
 static const char cf_compat_guard[CF_COMPAT_GUARDSZ] = {0x00, (char)0xfa, 0x69, (char)0xc4,
                                                         0x67, (char)0xa3, 0x6c, 0x58};
@@ -13,8 +19,32 @@ int64_t cf_compat_fcntl0(int fd, int cmd) { return cf_result(fcntl(fd, cmd, 0));
 
 int64_t cf_compat_fcntl_int(int fd, int cmd, int arg) { return cf_result(fcntl(fd, cmd, arg)); }
 
+/* powerpc's glibc answers its own TCGETS and TCSETS* (<termios.h>'s numbers, for its
+   60-byte struct termios) in ioctl() itself, through tcgetattr() and tcsetattr(), which
+   follow the argument in user space: where the kernel answers EFAULT, they fault, and
+   the stdlib's fcntl.ioctl(tty, termios.TCGETS) dies.  Whether the number passed as the
+   argument there is an address whose struct is not all mapped (mincore's ENOMEM). */
+static int cf_compat_faults_in_libc(unsigned long request, int arg)
+{
+#if defined(__powerpc__) && defined(__GLIBC__)
+    if (request != TCGETS && request != TCSETS && request != TCSETSW && request != TCSETSF)
+        return 0;
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), start = (uintptr_t)(intptr_t)arg;
+    uintptr_t first = start & ~(page - 1);
+    unsigned char pages[2]; /* a struct termios spans at most two */
+    return mincore((void *)first, start + sizeof(struct termios) - first, pages) == -1
+           && errno == ENOMEM;
+#else
+    (void)request;
+    (void)arg;
+    return 0;
+#endif
+}
+
 int64_t cf_compat_ioctl_int(int fd, unsigned long request, int arg)
 {
+    if (cf_compat_faults_in_libc(request, arg))
+        return cf_fail(EFAULT); /* what the kernel answers elsewhere */
     return cf_result(ioctl(fd, request, arg));
 }
 

@@ -27,6 +27,7 @@ int64_t cf_compat_flock(int fd, int operation);
 /* fcntl() with the argument left out: the stdlib passes an int 0. */
 int64_t cf_compat_fcntl0(int fd, int cmd);
 int64_t cf_compat_fcntl_int(int fd, int cmd, int arg);
+/* ioctl with an int; EFAULT where powerpc's glibc would fault on it (compat.c). */
 int64_t cf_compat_ioctl_int(int fd, unsigned long request, int arg);
 int64_t cf_compat_ioctl_ptr(int fd, unsigned long request, char *arg);
 /* lockf's record lock. */
