@@ -71,13 +71,17 @@ LIBC_TCGETS_PROGRAM = r"""
 #include <sys/ioctl.h>
 #include <termios.h>
 int main(void) {
-    printf("%#lx %zu %zu\n", (unsigned long)TCGETS, sizeof(struct termios),
-           offsetof(struct termios, c_ispeed));
+#if _HAVE_STRUCT_TERMIOS_C_ISPEED
+    size_t speeds = offsetof(struct termios, c_ispeed);
+#else
+    size_t speeds = sizeof(struct termios); /* mips: glibc's struct termios has none */
+#endif
+    printf("%#lx %zu %zu\n", (unsigned long)TCGETS, sizeof(struct termios), speeds);
     return 0;
 }
 """
 """TCGETS as the C library's headers give it (the termios module's), the size of the C
-library's struct termios, and where its speeds start."""
+library's struct termios, and where its speeds start (its end when it has none)."""
 
 TCGETS_WRITTEN_PROGRAM = r"""
 #define _GNU_SOURCE
